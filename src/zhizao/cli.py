@@ -1,0 +1,262 @@
+"""`zhizao …` commands: parse arguments, call one core function, write, report.
+
+Shell only (STYLE.md 1.1): every command opens the warehouse, calls the library, prints a
+summary with Rich. Errors go to stderr with a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+import zhizao
+
+SYNTHETIC_NOTE = "合成数据（非真实企业） / synthetic data, not real enterprises"
+
+app = typer.Typer(
+    name="zhizao",
+    help="智造 zhizao: turn a region's enterprise data into manufacturing-policy decisions. "
+    "Build or import data into the warehouse, then run the analyses.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+out = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[
+    Optional[Path],
+    typer.Option("--db", help="Warehouse file (DuckDB). Default: $ZHIZAO_DB, else .zhizao/warehouse.duckdb.",
+                 envvar="ZHIZAO_DB", show_envvar=False),
+]
+
+
+class CliError(Exception):
+    """An error to report on stderr with exit code 1 (no traceback)."""
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"zhizao {zhizao.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """智造 zhizao: regional manufacturing-policy platform."""
+
+
+@contextmanager
+def _progress(description: str) -> Iterator:
+    """A Rich progress bar fed by a ``callback(stage: str, fraction: float)``."""
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(),
+                  TimeElapsedColumn(), console=err, transient=True) as progress:
+        task = progress.add_task(description, total=1.0)
+
+        def callback(stage: str, fraction: float) -> None:
+            progress.update(task, description=f"{description}: {stage}", completed=max(0.0, min(1.0, fraction)))
+
+        yield callback
+
+
+def _open(db: Path | None):
+    from zhizao.data import store
+
+    return store.open_warehouse(db)
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]错误 / error:[/red] {message}", highlight=False)
+    raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------------------------------------
+@app.command()
+def synth(
+    enterprises: Annotated[int, typer.Option("--enterprises", "-n", min=100,
+                                             help="Number of enterprises to generate.")] = 50_000,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same province.")] = 20261127,
+    province: Annotated[str, typer.Option(help="GB/T 2260 code of the province whose regions are used.")] = "330000",
+    years: Annotated[str, typer.Option(help="Comma-separated years of indicators, at least three.")] = "2022,2023,2024",
+    out_dir: Annotated[Optional[Path], typer.Option("--out", help="Write the tables as Parquet files in this "
+                                                    "folder instead of loading them into the warehouse.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Generate a calibrated synthetic province (合成省份) and load it into the warehouse.
+
+    All enterprises are fictitious and labelled synthetic. The calibration targets and what
+    the generated province achieves are printed at the end.
+    """
+    from zhizao.data import synth as synth_mod
+
+    year_list = _parse_years(years)
+    started = time.perf_counter()
+    with _progress("合成 synth") as cb:
+        tables = synth_mod.generate(enterprises=enterprises, seed=seed, province=province,
+                                    years=tuple(year_list), progress=cb)
+    if out_dir is not None:
+        paths = _write_parquet(tables, out_dir)
+        out.print(f"wrote {len(paths)} Parquet files to {out_dir} ({SYNTHETIC_NOTE})")
+    else:
+        with _open(db) as wh, _progress("写入 load") as cb:
+            for i, (name, table) in enumerate(tables.items()):
+                cb(name, i / len(tables))
+                wh.replace(name, table)
+            path = wh.path
+        out.print(f"loaded into {path} ({SYNTHETIC_NOTE})")
+    _print_counts({k: v.num_rows for k, v in tables.items()}, title="合成省份 synthetic province")
+    _print_calibration(synth_mod.calibration_report(tables, synth_mod.load_calibration()))
+    out.print(f"done in {time.perf_counter() - started:.1f} s")
+
+
+@app.command("import")
+def import_(
+    files: Annotated[list[Path], typer.Argument(help="CSV (UTF-8, UTF-8 with BOM, GBK/GB18030), XLSX or "
+                                                "Parquet files. Sheet names or headers decide the table.")],
+    strict: Annotated[bool, typer.Option(help="Reject a whole file on any error and leave the warehouse "
+                                         "unchanged.")] = False,
+    table: Annotated[Optional[str], typer.Option(help="Force the target table (enterprises, indicators, "
+                                                 "parcels, links, monthly_stats).")] = None,
+    errors: Annotated[Optional[Path], typer.Option("--errors", help="Write the rejected rows with their "
+                                                   "reasons to this XLSX file.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Validate files and upsert their good rows; every bad row goes to quarantine with its reason.
+
+    Headers may be Chinese or English, with units (元/万元/亿元, 亩/m²/公顷, 吨标准煤/万吨标准煤…),
+    which are converted to the canonical unit. Re-importing the same file changes nothing.
+    """
+    from zhizao.data import ingest
+
+    for f in files:
+        if not f.exists():
+            _fail(f"文件不存在 / file not found: {f}")
+    with _open(db) as wh:
+        with _progress("导入 import") as cb:
+            try:
+                report = ingest.import_files(wh, files, strict=strict, table=table, progress=cb)
+            except ingest.ImportFailed as e:
+                _fail(str(e))
+        for line in report.summary_lines():
+            out.print(line, highlight=False)
+        if errors is not None:
+            ingest.write_error_report(report.quarantined_rows(wh), errors)
+            out.print(f"rejected rows written to {errors}")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def template(
+    path: Annotated[Path, typer.Argument(help="Where to write the XLSX template.")] = Path("zhizao-template.xlsx"),
+) -> None:
+    """Write an XLSX template: one sheet per table, Chinese headers with units and a notes row."""
+    from zhizao.data import template as template_mod
+
+    template_mod.write_template(path)
+    out.print(f"template written to {path}")
+
+
+@app.command()
+def tables(db: DbOption = None) -> None:
+    """Show the warehouse's tables and their row counts."""
+    from zhizao.data import store
+
+    path = db if db is not None else store.default_db_path()
+    if not Path(path).exists():
+        _fail(f"warehouse {path} does not exist: run `zhizao synth` or `zhizao import` first")
+    with store.open_warehouse(path, read_only=True) as wh:
+        _print_counts(wh.counts(), title=f"warehouse {path}")
+
+
+@app.command()
+def demo(
+    enterprises: Annotated[int, typer.Option("--enterprises", "-n", min=100,
+                                             help="Size of the demo province.")] = 50_000,
+    seed: Annotated[int, typer.Option(help="Random seed of the synthetic province.")] = 20261127,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo's files and results.")] = Path("demo-output"),
+    db: DbOption = None,
+) -> None:
+    """Build a synthetic demo province, import it, run every analysis, and say where to look.
+
+    Steps: synth → Parquet files → validated import into the warehouse → analyses → summary
+    files under --out. The province is synthetic and labelled so everywhere.
+    """
+    from zhizao import demo as demo_mod
+
+    db_path = db if db is not None else out_dir / "warehouse.duckdb"
+    with _progress("演示 demo") as cb:
+        result = demo_mod.run_demo(out_dir=out_dir, db_path=db_path, enterprises=enterprises, seed=seed,
+                                   progress=cb)
+    for line in result.lines:
+        out.print(line, highlight=False)
+
+
+# ---------------------------------------------------------------------------------------------
+def _parse_years(text: str) -> list[int]:
+    try:
+        years = sorted({int(y) for y in text.split(",") if y.strip()})
+    except ValueError:
+        _fail(f"--years {text!r}: expected comma-separated years such as 2022,2023,2024")
+    if len(years) < 3 or years != list(range(years[0], years[-1] + 1)):
+        _fail(f"--years {text!r}: give at least three consecutive years")
+    return years
+
+
+def _write_parquet(tables: dict, out_dir: Path) -> list[Path]:
+    import pyarrow.parquet as pq
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, table in tables.items():
+        path = out_dir / f"{name}.parquet"
+        pq.write_table(table, path)
+        paths.append(path)
+    return paths
+
+
+def _print_counts(counts: dict[str, int], *, title: str) -> None:
+    from zhizao.data.schema import TABLES
+
+    t = RichTable(title=title)
+    t.add_column("表 table")
+    t.add_column("名称 name")
+    t.add_column("行数 rows", justify="right")
+    for name, n in counts.items():
+        t.add_row(name, TABLES[name].zh if name in TABLES else "", f"{n:,}")
+    out.print(t)
+
+
+def _print_calibration(rows) -> None:
+    t = RichTable(title=f"校准 calibration — {SYNTHETIC_NOTE}")
+    for c in ("指标 figure", "目标 target", "实际 achieved", "", "依据 status"):
+        t.add_column(c)
+    for r in rows:
+        t.add_row(r.name, r.target_text, r.achieved_text, "✓" if r.ok else "✗", r.status)
+    out.print(t)
+
+
+def main() -> None:
+    """Console entry point: run the app, turning known errors into a message and exit code 1."""
+    try:
+        app()
+    except CliError as e:  # pragma: no cover - typer exits before
+        err.print(f"错误 / error: {e}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,352 @@
+"""The warehouse (数据仓库): a DuckDB file opened through Ibis, tables created from the schema.
+
+This is shell code (IO). Levers never open a warehouse themselves: the CLI, the web app and
+tests open one and hand Ibis tables to the pure analysis functions (ARCHITECTURE.md §1).
+
+The same read functions (``zhizao.data.queries``) run on the PySpark backend:
+``open_spark_warehouse`` gives a warehouse with the same interface over a local or remote
+Spark session, for a national dataset (ARCHITECTURE.md §3).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from zhizao.data.schema import TABLES, Table, arrow_schema, duckdb_ddl
+
+DEFAULT_DB = Path(".zhizao") / "warehouse.duckdb"
+
+
+def default_db_path() -> Path:
+    """``$ZHIZAO_DB`` if set, else ``.zhizao/warehouse.duckdb`` under the current directory."""
+    env = os.environ.get("ZHIZAO_DB")
+    return Path(env) if env else DEFAULT_DB
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    inserted: int
+    updated: int
+    unchanged: int
+
+    @property
+    def written(self) -> int:
+        return self.inserted + self.updated
+
+
+class WarehouseError(RuntimeError):
+    pass
+
+
+def conform(table: Table, data: pa.Table) -> pa.Table:
+    """Select and cast ``data``'s columns to the warehouse schema; missing optional columns are null.
+
+    Raises ``WarehouseError`` naming the table and columns when a required column is missing,
+    or a column cannot be cast.
+    """
+    schema = arrow_schema(table)
+    missing = [f.name for f in schema if not f.nullable and f.name not in data.column_names]
+    if missing:
+        raise WarehouseError(f"table {table.name}: required column(s) missing: {', '.join(missing)}")
+    cols = []
+    for f in schema:
+        if f.name in data.column_names:
+            col = data.column(f.name)
+            try:
+                cols.append(col if col.type == f.type else col.cast(f.type))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+                raise WarehouseError(f"table {table.name}, column {f.name}: cannot store {col.type} as {f.type}: {e}") from e
+        else:
+            cols.append(pa.nulls(data.num_rows, f.type))
+    return pa.Table.from_arrays(cols, schema=schema)
+
+
+class Warehouse:
+    """A DuckDB warehouse file with every table of ``schema.TABLES``.
+
+    ``con`` is the Ibis backend (lazy expressions, the levers' input); ``raw`` the DuckDB
+    connection, used for bulk writes.
+    """
+
+    backend = "duckdb"
+
+    def __init__(self, path: str | Path, *, read_only: bool = False):
+        import ibis
+
+        self.path = Path(path)
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        elif not self.path.exists():
+            raise WarehouseError(f"warehouse {self.path} does not exist: run `zhizao synth` or `zhizao import` first")
+        self.con = ibis.duckdb.connect(str(self.path), read_only=read_only)
+        self.raw = self.con.con
+        self._in_tx = False
+        if not read_only:
+            for t in TABLES.values():
+                self._sql(duckdb_ddl(t))
+
+    # -- reading -------------------------------------------------------------------------
+    def table(self, name: str):
+        """The Ibis table ``name`` (lazy)."""
+        _check_name(name)
+        return self.con.table(name)
+
+    def tables(self) -> dict:
+        """Every warehouse table as an Ibis table, by name."""
+        return {name: self.table(name) for name in TABLES}
+
+    def to_arrow(self, name: str) -> pa.Table:
+        _check_name(name)
+        return self._arrow(f'SELECT * FROM "{name}"')
+
+    def counts(self) -> dict[str, int]:
+        """Row count of every table."""
+        return {name: self._sql(f'SELECT count(*) FROM "{name}"')[0][0] for name in TABLES}
+
+    def existing_keys(self, name: str, keys: pa.Table) -> pa.Table:
+        """The rows of ``keys`` (natural-key columns of ``name``) that already exist in the store."""
+        table = _check_name(name)
+        view = self._register(keys)
+        try:
+            on = " AND ".join(f'k."{c}" = t."{c}"' for c in table.key)
+            cols = ", ".join(f'k."{c}"' for c in table.key)
+            return self._arrow(f'SELECT {cols} FROM {view} k JOIN "{name}" t ON {on}')
+        finally:
+            self.raw.unregister(view)
+
+    # -- writing -------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[Warehouse]:
+        """Everything inside is committed together or not at all (``--strict`` import)."""
+        if self._in_tx:
+            yield self
+            return
+        self._sql("BEGIN TRANSACTION")
+        self._in_tx = True
+        try:
+            yield self
+        except BaseException:
+            self._sql("ROLLBACK")
+            raise
+        else:
+            self._sql("COMMIT")
+        finally:
+            self._in_tx = False
+
+    def upsert(self, name: str, data: pa.Table) -> UpsertResult:
+        """Insert new rows and update changed ones, by the table's natural key.
+
+        Rows of ``data`` must be unique on the key. Returns how many rows were inserted,
+        updated (some value changed) and left unchanged (identical row already stored).
+        """
+        table = _check_name(name)
+        data = conform(table, data)
+        if data.num_rows == 0:
+            return UpsertResult(0, 0, 0)
+        view = self._register(data)
+        try:
+            on = " AND ".join(f'n."{c}" = t."{c}"' for c in table.key)
+            first_key = table.key[0]
+            value_cols = [c for c in table.column_names if c not in table.key]
+            diff = " OR ".join(f'n."{c}" IS DISTINCT FROM t."{c}"' for c in value_cols) or "FALSE"
+            with self.transaction():
+                dup = self._sql(
+                    f"SELECT count(*) - count(DISTINCT ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in table.key)})) FROM {view}"
+                )[0][0]
+                if dup:
+                    raise WarehouseError(f"table {name}: {dup} row(s) repeat a key {table.key} within one upsert")
+                self._sql(
+                    f"CREATE OR REPLACE TEMP TABLE _zz_status AS SELECT n.*, "
+                    f'CASE WHEN t."{first_key}" IS NULL THEN 1 WHEN {diff} THEN 2 ELSE 0 END AS _zz_s '
+                    f'FROM {view} n LEFT JOIN "{name}" t ON {on}'
+                )
+                ins, upd, same = self._sql(
+                    "SELECT count(*) FILTER (_zz_s = 1), count(*) FILTER (_zz_s = 2), count(*) FILTER (_zz_s = 0) "
+                    "FROM _zz_status"
+                )[0]
+                cols = ", ".join(f'"{c}"' for c in table.column_names)
+                if ins or upd:
+                    keys = ", ".join(f'"{c}"' for c in table.key)
+                    sets = ", ".join(f'"{c}" = excluded."{c}"' for c in value_cols)
+                    conflict = f"DO UPDATE SET {sets}" if sets else "DO NOTHING"
+                    self._sql(
+                        f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM _zz_status WHERE _zz_s > 0 '
+                        f"ON CONFLICT ({keys}) {conflict}"
+                    )
+                self._sql("DROP TABLE _zz_status")
+        finally:
+            self.raw.unregister(view)
+        return UpsertResult(int(ins), int(upd), int(same))
+
+    def append_quarantine(self, rows: pa.Table) -> UpsertResult:
+        """Record rejected rows; the same (file, sheet, row, column, reason) is kept once."""
+        return self.upsert("quarantine", rows)
+
+    def replace(self, name: str, data: pa.Table) -> int:
+        """Replace the whole content of a table (used by ``zhizao synth``)."""
+        table = _check_name(name)
+        data = conform(table, data)
+        view = self._register(data)
+        try:
+            with self.transaction():
+                self._sql(f'DELETE FROM "{name}"')
+                cols = ", ".join(f'"{c}"' for c in table.column_names)
+                self._sql(f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM {view}')
+        finally:
+            self.raw.unregister(view)
+        return data.num_rows
+
+    def write_result(self, name: str, data: pa.Table) -> str:
+        """Write an analysis result as its own table (``result_<name>``), replacing an older one."""
+        table_name = f"result_{name}"
+        view = self._register(data)
+        try:
+            self._sql(f'CREATE OR REPLACE TABLE "{table_name}" AS SELECT * FROM {view}')
+        finally:
+            self.raw.unregister(view)
+        return table_name
+
+    def close(self) -> None:
+        self.con.disconnect()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _sql(self, query: str) -> list[tuple]:
+        """Run one statement to completion (DuckDB 2 refuses new work while a result is open)."""
+        return self.raw.execute(query).fetchall()
+
+    def _arrow(self, query: str) -> pa.Table:
+        return self.raw.execute(query).to_arrow_table()
+
+    def _register(self, data: pa.Table) -> str:
+        view = f"_zz_in_{uuid.uuid4().hex[:12]}"
+        self.raw.register(view, data)
+        return view
+
+
+def _check_name(name: str) -> Table:
+    if name not in TABLES:
+        raise WarehouseError(f"no table {name!r}; the warehouse has: {', '.join(TABLES)}")
+    return TABLES[name]
+
+
+def open_warehouse(path: str | Path | None = None, *, read_only: bool = False) -> Warehouse:
+    """Open (and create if needed) the DuckDB warehouse at ``path`` (default: ``default_db_path()``)."""
+    return Warehouse(path if path is not None else default_db_path(), read_only=read_only)
+
+
+class SparkWarehouse:
+    """The warehouse interface on an Ibis PySpark backend (tables held in the Spark catalog).
+
+    Writes rebuild a table from its merged content (Spark tables are immutable files); this
+    suits loading an import or a synthetic province, not row-by-row updates.
+    """
+
+    backend = "pyspark"
+
+    def __init__(self, session=None):
+        import ibis
+
+        if session is None:
+            from pyspark.sql import SparkSession
+
+            session = (
+                SparkSession.builder.master("local[2]").appName("zhizao")
+                .config("spark.sql.shuffle.partitions", "4")
+                .config("spark.ui.enabled", "false")
+                .config("spark.sql.session.timeZone", "UTC")
+                .getOrCreate()
+            )
+        self.session = session
+        self.con = ibis.pyspark.connect(session)
+        for t in TABLES.values():
+            if t.name not in self.con.list_tables():
+                self._write(t.name, conform(t, arrow_schema(t).empty_table()))
+
+    def table(self, name: str):
+        _check_name(name)
+        return self.con.table(name)
+
+    def tables(self) -> dict:
+        return {name: self.table(name) for name in TABLES}
+
+    def to_arrow(self, name: str) -> pa.Table:
+        return conform(_check_name(name), self.table(name).to_pyarrow())
+
+    def counts(self) -> dict[str, int]:
+        return {name: int(self.table(name).count().execute()) for name in TABLES}
+
+    def existing_keys(self, name: str, keys: pa.Table) -> pa.Table:
+        table = _check_name(name)
+        stored = self.to_arrow(name).select(list(table.key))
+        return keys.join(stored, list(table.key), join_type="inner").select(list(table.key))
+
+    @contextmanager
+    def transaction(self) -> Iterator[SparkWarehouse]:
+        """Snapshot and restore on failure (Spark has no multi-table transactions)."""
+        snapshot = {name: self.to_arrow(name) for name in TABLES}
+        try:
+            yield self
+        except BaseException:
+            for name, data in snapshot.items():
+                self._write(name, data)
+            raise
+
+    def upsert(self, name: str, data: pa.Table) -> UpsertResult:
+        table = _check_name(name)
+        data = conform(table, data)
+        stored = self.to_arrow(name)
+        key = list(table.key)
+        old = stored.append_column("_zz_old", pa.array([True] * stored.num_rows, pa.bool_()))
+        joined = data.join(old, key, join_type="left outer", right_suffix="_zz_t")
+        is_new = joined.column("_zz_old").is_null()
+        value_cols = [c for c in table.column_names if c not in key]
+        import pyarrow.compute as pc
+
+        changed = pa.array([False] * joined.num_rows)
+        for c in value_cols:
+            a, b = joined.column(c), joined.column(f"{c}_zz_t")
+            differs = pc.or_kleene(pc.invert(pc.equal(a, b)).fill_null(False), pc.xor(pc.is_null(a), pc.is_null(b)))
+            changed = pc.or_(changed, differs)
+        ins = pc.sum(is_new.cast(pa.int64())).as_py() or 0
+        upd = pc.sum(pc.and_(pc.invert(is_new), changed).cast(pa.int64())).as_py() or 0
+        keep_old = stored.filter(pc.invert(pc.is_in(_key_strings(stored, key), _key_strings(data, key))))
+        self._write(name, pa.concat_tables([keep_old, data]))
+        return UpsertResult(int(ins), int(upd), data.num_rows - int(ins) - int(upd))
+
+    def append_quarantine(self, rows: pa.Table) -> UpsertResult:
+        return self.upsert("quarantine", rows)
+
+    def replace(self, name: str, data: pa.Table) -> int:
+        data = conform(_check_name(name), data)
+        self._write(name, data)
+        return data.num_rows
+
+    def _write(self, name: str, data: pa.Table) -> None:
+        self.con.create_table(name, data, overwrite=True)
+
+    def close(self) -> None:
+        pass
+
+
+def _key_strings(data: pa.Table, key: list[str]) -> pa.Array:
+    import pyarrow.compute as pc
+
+    parts = [pc.cast(data.column(c), pa.string()).fill_null("\x00") for c in key]
+    return pc.binary_join_element_wise(*parts, "\x1f") if len(parts) > 1 else parts[0].combine_chunks()
+
+
+def open_spark_warehouse(session=None) -> SparkWarehouse:
+    """A warehouse on a (local, by default) Spark session through Ibis's PySpark backend."""
+    return SparkWarehouse(session)
