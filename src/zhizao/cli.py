@@ -6,7 +6,6 @@ summary with Rich. Errors go to stderr with a non-zero exit.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from collections.abc import Iterator
@@ -79,7 +78,7 @@ def _open(db: Path | None):
 
 
 def _fail(message: str) -> None:
-    err.print(f"[red]错误 / error:[/red] {message}", highlight=False)
+    err.print(f"[red]错误 / error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -100,9 +99,9 @@ def synth(
     All enterprises are fictitious and labelled synthetic. The calibration targets and what
     the generated province achieves are printed at the end.
     """
+    year_list = _parse_years(years)
     from zhizao.data import synth as synth_mod
 
-    year_list = _parse_years(years)
     started = time.perf_counter()
     with _progress("合成 synth") as cb:
         tables = synth_mod.generate(enterprises=enterprises, seed=seed, province=province,
@@ -188,7 +187,8 @@ def demo(
                                              help="Size of the demo province.")] = 50_000,
     seed: Annotated[int, typer.Option(help="Random seed of the synthetic province.")] = 20261127,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo's files and results.")] = Path("demo-output"),
-    db: DbOption = None,
+    db: Annotated[Optional[Path], typer.Option("--db", help="Warehouse file to build. Default: "
+                                               "warehouse.duckdb in the --out folder.")] = None,
 ) -> None:
     """Build a synthetic demo province, import it, run every analysis, and say where to look.
 
@@ -247,6 +247,23 @@ def _print_calibration(rows) -> None:
     for r in rows:
         t.add_row(r.name, r.target_text, r.achieved_text, "✓" if r.ok else "✗", r.status)
     out.print(t)
+
+
+def render_cli_reference() -> str:
+    """docs/cli.md, generated from the commands' ``--help`` (a test keeps the file current)."""
+    command = typer.main.get_command(app)
+    context = command.context_class
+    parts = ["# zhizao command reference", "",
+             "Generated from `zhizao --help` and each command's `--help`; do not edit by hand "
+             "(regenerate with `python -c 'from zhizao.cli import render_cli_reference as r; print(r(), end=\"\")' > docs/cli.md`).",
+             ""]
+    with context(command, info_name="zhizao", terminal_width=100) as ctx:
+        parts += ["## zhizao", "", "```text", command.get_help(ctx).rstrip(), "```", ""]
+        for name in sorted(command.commands):
+            sub = command.commands[name]
+            with sub.context_class(sub, info_name=name, parent=ctx, terminal_width=100) as sub_ctx:
+                parts += [f"## zhizao {name}", "", "```text", sub.get_help(sub_ctx).rstrip(), "```", ""]
+    return "\n".join(parts)
 
 
 def main() -> None:

@@ -1,0 +1,148 @@
+"""`zhizao demo`: synth → files → validated import → analyses → summary files.
+
+Shell code: it writes files and a warehouse. Each later lever adds its analysis to
+``ANALYSES`` (a name and a function from the warehouse to result tables), so the demo runs
+every analysis that exists.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from zhizao.data import queries, store
+
+SYNTHETIC_BANNER = "本演示数据为合成数据，不代表任何真实企业 / The demo data is synthetic: no real enterprise is shown."
+
+Progress = Callable[[str, float], None]
+
+
+def _regional_overview(wh: store.Warehouse, year: int) -> dict[str, pa.Table]:
+    """Province summary, totals by prefecture and by division for the latest year."""
+    t = wh.tables()
+    e, i = t["enterprises"], t["indicators"]
+    return {
+        "province_summary": queries.province_summary(e, i, year=year).to_pyarrow(),
+        "totals_by_prefecture": queries.totals_by(e, i, year=year, by=("prefecture",)).to_pyarrow(),
+        "totals_by_division": queries.totals_by(e, i, year=year, by=("division",)).to_pyarrow(),
+    }
+
+
+#: Every analysis the demo runs, in order: (name, function(warehouse, year) -> result tables).
+ANALYSES: list[tuple[str, Callable[[store.Warehouse, int], dict[str, pa.Table]]]] = [
+    ("regional_overview", _regional_overview),
+]
+
+
+@dataclass
+class DemoResult:
+    out_dir: Path
+    db_path: Path
+    files: list[Path] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+
+
+def run_demo(*, out_dir: Path, db_path: Path, enterprises: int = 50_000, seed: int = 20261127,
+             progress: Progress | None = None) -> DemoResult:
+    """Build the demo province into ``db_path`` and write results under ``out_dir``."""
+    from zhizao.data import ingest, synth, template
+
+    progress = progress or (lambda stage, fraction: None)
+    out_dir = Path(out_dir)
+    db_path = Path(db_path)
+    if db_path.exists() and out_dir.resolve() not in db_path.resolve().parents:
+        raise store.WarehouseError(
+            f"{db_path} exists and is not the demo's own warehouse under {out_dir}: "
+            "the demo only writes a fresh warehouse (use another --db)"
+        )
+    data_dir = out_dir / "data"
+    if data_dir.exists():
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True)
+    for p in (db_path, db_path.with_name(db_path.name + ".wal")):
+        p.unlink(missing_ok=True)
+
+    result = DemoResult(out_dir=out_dir, db_path=db_path)
+    progress("synth", 0.0)
+    tables = synth.generate(enterprises=enterprises, seed=seed,
+                            progress=lambda s, f: progress(f"synth: {s}", 0.4 * f))
+    import pyarrow.parquet as pq
+
+    files = []
+    for name, table in tables.items():
+        path = data_dir / f"{name}.parquet"
+        pq.write_table(table, path)
+        files.append(path)
+    result.files += files
+
+    progress("import", 0.45)
+    with store.open_warehouse(db_path) as wh:
+        report = ingest.import_files(wh, files, progress=lambda s, f: progress(f"import: {s}", 0.45 + 0.35 * f))
+        year = int(wh.table("indicators").year.max().execute())
+        summaries: dict[str, list[dict]] = {}
+        for k, (name, analysis) in enumerate(ANALYSES):
+            progress(name, 0.8 + 0.15 * k / len(ANALYSES))
+            for result_name, table in analysis(wh, year).items():
+                wh.write_result(result_name, table)
+                summaries[result_name] = table.to_pylist()
+        counts = wh.counts()
+
+    calibration = synth.calibration_report(tables, synth.load_calibration())
+    template_path = out_dir / "zhizao-template.xlsx"
+    template.write_template(template_path)
+    summary_path = out_dir / "summary.json"
+    summary_path.write_text(json.dumps({
+        "note": SYNTHETIC_BANNER, "year": year, "seed": seed, "counts": counts,
+        "import": report.to_dict(), "calibration": [r.to_dict() for r in calibration],
+        "results": summaries,
+    }, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    md_path = out_dir / "summary.md"
+    md_path.write_text(_summary_markdown(year, counts, summaries, calibration, report), encoding="utf-8")
+    result.files += [template_path, summary_path, md_path]
+    progress("done", 1.0)
+
+    p = summaries["province_summary"][0]
+    result.lines = [
+        SYNTHETIC_BANNER,
+        f"Province built: {counts['enterprises']:,} enterprises, {counts['indicators']:,} indicator rows, "
+        f"{counts['parcels']:,} parcels, {counts['links']:,} supply links, {counts['monthly_stats']:,} monthly rows.",
+        f"{year}: {p['above_scale_enterprises']:,} 规上 enterprises with "
+        f"{p['above_scale_revenue'] / p['revenue']:.1%} of revenue; value added {p['value_added'] / 1e8:,.1f} 亿元.",
+        f"Import: {report.total('inserted'):,} rows inserted, {report.total('quarantined'):,} quarantined.",
+        f"Calibration: {sum(r.ok for r in calibration)}/{len(calibration)} targets met (see {md_path}).",
+        "",
+        "Where to look:",
+        f"  {md_path}          summary tables and calibration (Markdown)",
+        f"  {summary_path}     the same as JSON",
+        f"  {data_dir}/        the synthetic province as Parquet files",
+        f"  {template_path}    the XLSX template to bring your own data",
+        f"  {db_path}          the warehouse: `zhizao tables --db {db_path}`",
+    ]
+    return result
+
+
+def _summary_markdown(year, counts, summaries, calibration, report) -> str:
+    lines = [f"# zhizao demo province — {year}", "", f"> {SYNTHETIC_BANNER}", "", "## Warehouse", "",
+             "| table | rows |", "|---|---:|"]
+    lines += [f"| {k} | {v:,} |" for k, v in counts.items()]
+    lines += ["", "## Import", ""] + [f"- {s}" for s in report.summary_lines()]
+    lines += ["", "## Totals by prefecture (规上 = registry flag)", "",
+              "| prefecture | enterprises | 规上 | revenue (亿元) | value added (亿元) | taxes (亿元) |",
+              "|---|---:|---:|---:|---:|---:|"]
+    from zhizao.codes import regions
+
+    for r in summaries["totals_by_prefecture"]:
+        name = regions.region(r["prefecture"]).name if r["prefecture"] else ""
+        lines.append(f"| {r['prefecture']} {name} | {r['enterprises']:,} | {r['above_scale_enterprises']:,} | "
+                     f"{(r['revenue'] or 0) / 1e8:,.1f} | {(r['value_added'] or 0) / 1e8:,.1f} | "
+                     f"{(r['taxes'] or 0) / 1e8:,.1f} |")
+    lines += ["", "## Calibration: target and achieved", "", "| figure | target | achieved | ok | status | source |",
+              "|---|---|---|---|---|---|"]
+    lines += [f"| {r.name} | {r.target_text} | {r.achieved_text} | {'✓' if r.ok else '✗'} | {r.status} | {r.source} |"
+              for r in calibration]
+    return "\n".join(lines) + "\n"
