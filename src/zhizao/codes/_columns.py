@@ -1,0 +1,40 @@
+"""Turn a column (Python sequence, numpy array, pandas Series, pyarrow array) into one pyarrow array."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyarrow as pa
+
+
+def is_missing(value: object) -> bool:
+    """None, NaN, pandas.NA: an empty spreadsheet cell."""
+    if value is None:
+        return True
+    try:
+        return bool(value != value)  # NaN
+    except (TypeError, ValueError):  # pandas.NA and friends refuse to be compared
+        return True
+
+
+def as_arrow(values: object) -> pa.Array:
+    """One contiguous, non-dictionary pyarrow array. Columns of mixed types (text and numbers, as
+    spreadsheets produce) become text; NaN and NA become null."""
+    import pyarrow as pa
+
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        arr = values
+    else:
+        try:
+            arr = pa.array(values, from_pandas=True)
+        except (pa.ArrowTypeError, pa.ArrowInvalid):
+            arr = pa.array(
+                [None if is_missing(v) else v if isinstance(v, str) else str(v) for v in values],
+                pa.string(),
+            )
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    return arr
