@@ -111,6 +111,20 @@ OWNERSHIP = ("domestic", "hmt", "foreign")
 PARCEL_STATUS = ("approved", "supplied", "under_construction", "producing", "stopped", "idle",
                  "redeveloping", "redeveloped", "revived")
 LAND_USE = ("industrial", "warehouse", "mixed_industrial", "other")
+#: Chinese labels accepted on import for allowed values (the first is the one the template shows).
+VALUE_LABELS: dict[str, tuple[str, ...]] = {
+    "national": ("国家级",), "provincial": ("省级",), "municipal": ("市级", "地市级"),
+    "below_municipal": ("市级以下", "县级", "区县级"), "none": ("无", "未认定"),
+    "innovative": ("创新型中小企业", "创新型"), "specialized": ("专精特新中小企业", "专精特新"),
+    "little_giant": ("专精特新“小巨人”企业", "小巨人", "专精特新小巨人"),
+    "domestic": ("内资",), "hmt": ("港澳台商投资", "港澳台"), "foreign": ("外商投资", "外资"),
+    "operating": ("在营", "存续", "开业"), "closed": ("注销", "吊销", "关闭"), "suspended": ("停业", "歇业"),
+    "approved": ("已批准", "已批"), "supplied": ("已供地", "已供"), "under_construction": ("在建",),
+    "producing": ("已投产", "投产"), "stopped": ("停建", "停止建设"), "idle": ("闲置",),
+    "redeveloping": ("改造中", "再开发中"), "redeveloped": ("已改造", "已再开发"), "revived": ("已盘活", "盘活"),
+    "industrial": ("工业用地", "工业"), "warehouse": ("仓储用地", "仓储"),
+    "mixed_industrial": ("新型产业用地", "工业混合用地"), "other": ("其他",),
+}
 
 ENTERPRISES = Table(
     "enterprises", "企业名录", "Enterprises", key=("uscc",),

@@ -121,6 +121,23 @@ class Warehouse:
         finally:
             self.raw.unregister(view)
 
+    def with_stored_values(self, name: str, data: pa.Table, columns: list[str]) -> pa.Table:
+        """``data`` plus ``columns`` taken from the stored row with the same key (null for new keys).
+
+        Lets a file that carries only some columns (a tax office's sheet of taxes) update those
+        and keep the rest.
+        """
+        table = _check_name(name)
+        if not columns or not self._sql(f'SELECT count(*) FROM (SELECT 1 FROM "{name}" LIMIT 1)')[0][0]:
+            return data  # nothing stored: nothing to keep
+        view = self._register(data)
+        try:
+            on = " AND ".join(f'n."{k}" = t."{k}"' for k in table.key)
+            extra = ", ".join(f't."{c}"' for c in columns)
+            return self._arrow(f'SELECT n.*, {extra} FROM {view} n LEFT JOIN "{name}" t ON {on}')
+        finally:
+            self.raw.unregister(view)
+
     # -- writing -------------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[Warehouse]:
@@ -227,7 +244,7 @@ class Warehouse:
         return self.raw.execute(query).fetchall()
 
     def _arrow(self, query: str) -> pa.Table:
-        return self.raw.execute(query).to_arrow_table()
+        return self.raw.sql(query).to_arrow_table()
 
     def _register(self, data: pa.Table) -> str:
         view = f"_zz_in_{uuid.uuid4().hex[:12]}"
@@ -291,6 +308,13 @@ class SparkWarehouse:
         table = _check_name(name)
         stored = self.to_arrow(name).select(list(table.key))
         return keys.join(stored, list(table.key), join_type="inner").select(list(table.key))
+
+    def with_stored_values(self, name: str, data: pa.Table, columns: list[str]) -> pa.Table:
+        table = _check_name(name)
+        if not columns:
+            return data
+        stored = self.to_arrow(name).select([*table.key, *columns])
+        return data.join(stored, list(table.key), join_type="left outer")
 
     @contextmanager
     def transaction(self) -> Iterator[SparkWarehouse]:
