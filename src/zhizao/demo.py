@@ -113,7 +113,7 @@ def run_demo(*, out_dir: Path, db_path: Path, enterprises: int = 50_000, seed: i
         f"{counts['parcels']:,} parcels, {counts['links']:,} supply links, {counts['monthly_stats']:,} monthly rows.",
         f"{year}: {p['above_scale_enterprises']:,} 规上 enterprises with "
         f"{p['above_scale_revenue'] / p['revenue']:.1%} of revenue; value added {p['value_added'] / 1e8:,.1f} 亿元.",
-        f"Import: {report.total('inserted'):,} rows inserted, {report.total('quarantined'):,} quarantined.",
+        f"Import: {report.totals['inserted']:,} rows inserted, {report.totals['quarantined']:,} quarantined.",
         f"Calibration: {sum(r.ok for r in calibration)}/{len(calibration)} targets met (see {md_path}).",
         "",
         "Where to look:",

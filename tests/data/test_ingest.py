@@ -562,3 +562,17 @@ def test_header_with_a_unit_of_the_wrong_kind_is_an_error(ingest_wh, tmp_path, i
                     f"{ingest_usccs[0]},甲,330481,3311,1\n", encoding="utf-8")
     report = import_files(ingest_wh, [path], now=ingest_now)
     assert "注册资本（吨）" in report.errors[0] and ingest_wh.counts()["enterprises"] == 0
+
+
+def test_report_as_data_carries_the_same_totals_as_the_summary(ingest_wh, tmp_path, ingest_usccs):
+
+    path = tmp_path / "ent.csv"
+    path.write_text("统一社会信用代码,企业名称,行政区划代码,行业代码\n"
+                    f"{ingest_usccs[0]},（合成）甲,330481,1761\n"
+                    f"{ingest_usccs[1]},（合成）乙,330481,9999\n", encoding="utf-8")
+    report = import_files(ingest_wh, [path])
+    data = json.loads(json.dumps(report.to_dict(), ensure_ascii=False))
+    assert data["totals"] == report.totals
+    assert data["totals"]["inserted"] == 1 and data["totals"]["quarantined"] == 1
+    assert data["by_reason"] == {"unknown_industry": 1}
+    assert data["sheets"][0]["table"] == "enterprises"

@@ -21,6 +21,9 @@ import pyarrow as pa
 
 from zhizao.data.schema import TABLES, Table, arrow_schema, duckdb_ddl
 
+__all__ = ["TABLES", "Warehouse", "SparkWarehouse", "UpsertResult", "WarehouseError", "arrow_schema",
+           "default_db_path", "open_spark_warehouse", "open_warehouse"]
+
 DEFAULT_DB = Path(".zhizao") / "warehouse.duckdb"
 
 
@@ -278,8 +281,11 @@ class SparkWarehouse:
         if session is None:
             from pyspark.sql import SparkSession
 
+            import tempfile
+
             session = (
                 SparkSession.builder.master("local[2]").appName("zhizao")
+                .config("spark.sql.warehouse.dir", tempfile.mkdtemp(prefix="zhizao-spark-"))
                 .config("spark.sql.shuffle.partitions", "4")
                 .config("spark.ui.enabled", "false")
                 .config("spark.sql.session.timeZone", "UTC")

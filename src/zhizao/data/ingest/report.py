@@ -80,6 +80,16 @@ class ImportReport:
             c.update(s.by_reason)
         return dict(sorted(c.items(), key=lambda kv: (-kv[1], kv[0])))
 
+    def to_dict(self) -> dict:
+        """The report as plain data (for JSON output), the same figures as ``summary_lines``."""
+        sheets = []
+        for s in self.sheets:
+            sheets.append({k: getattr(s, k) for k in (
+                "file", "source_file", "sheet", "table", "rows_read", "inserted", "updated", "unchanged",
+                "quarantined", "by_reason", "unknown_headers", "notes", "error", "skipped")})
+        return {"run_id": self.run_id, "strict": self.strict, "rejected": self.rejected, "ok": self.ok,
+                "totals": self.totals, "by_reason": self.by_reason, "sheets": sheets}
+
     def summary_lines(self) -> list[str]:
         """Plain-text summary, each line "中文 / English"."""
         lines = []
