@@ -46,3 +46,54 @@ def test_synth_rejects_fewer_than_three_years(tmp_path):
     result = runner.invoke(app, ["synth", "--years", "2023,2024", "--db", str(tmp_path / "w.duckdb")])
     assert result.exit_code == 1
     assert "at least three consecutive years" in result.output
+
+
+def test_import_with_quarantined_rows_exits_zero_and_strict_exits_one(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("统一社会信用代码,年度,营业收入（万元）\n91330481MA2ABCDE1X,2024,abc\n", encoding="utf-8")
+    db = str(tmp_path / "w.duckdb")
+    normal = runner.invoke(app, ["import", str(bad), "--db", db, "--errors", str(tmp_path / "err.xlsx")])
+    assert normal.exit_code == 0, normal.output
+    assert "bad_uscc" in normal.output and (tmp_path / "err.xlsx").exists()
+    strict = runner.invoke(app, ["import", str(bad), "--db", db, "--strict"])
+    assert strict.exit_code == 1
+    assert "nothing was written" in strict.output
+
+
+def test_import_of_a_missing_file_fails_naming_it(tmp_path):
+    result = runner.invoke(app, ["import", str(tmp_path / "nope.csv"), "--db", str(tmp_path / "w.duckdb")])
+    assert result.exit_code == 1
+    assert "nope.csv" in result.output
+
+
+def test_synth_then_tables_shows_the_row_counts(tmp_path):
+    db = str(tmp_path / "w.duckdb")
+    result = runner.invoke(app, ["synth", "-n", "2000", "--db", db])
+    assert result.exit_code == 0, result.output
+    assert "calibration targets met" in result.output
+    tables = runner.invoke(app, ["tables", "--db", db])
+    assert "enterprises" in tables.output and "2,000" in tables.output
+
+
+def test_template_writes_an_xlsx_file(tmp_path):
+    result = runner.invoke(app, ["template", str(tmp_path / "t.xlsx")])
+    assert result.exit_code == 0
+    assert (tmp_path / "t.xlsx").stat().st_size > 0
+
+
+def test_demo_builds_and_summarises_a_small_province(tmp_path):
+    out_dir = tmp_path / "demo"
+    result = runner.invoke(app, ["demo", "-n", "3000", "--out", str(out_dir)])
+    assert result.exit_code == 0, result.output
+    assert "synthetic" in result.output and "Where to look" in result.output
+    summary = (out_dir / "summary.md").read_text(encoding="utf-8")
+    assert "合成数据" in summary and "330100 杭州市" in summary
+    assert (out_dir / "warehouse.duckdb").exists() and (out_dir / "data" / "enterprises.parquet").exists()
+
+
+def test_demo_refuses_to_overwrite_a_warehouse_outside_its_folder(tmp_path):
+    other = tmp_path / "mine.duckdb"
+    other.write_bytes(b"")
+    result = runner.invoke(app, ["demo", "-n", "3000", "--out", str(tmp_path / "demo"), "--db", str(other)])
+    assert result.exit_code == 1
+    assert "not the demo's own warehouse" in result.output

@@ -30,8 +30,8 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[
     Optional[Path],
@@ -92,6 +92,9 @@ def synth(
     years: Annotated[str, typer.Option(help="Comma-separated years of indicators, at least three.")] = "2022,2023,2024",
     out_dir: Annotated[Optional[Path], typer.Option("--out", help="Write the tables as Parquet files in this "
                                                     "folder instead of loading them into the warehouse.")] = None,
+    calibration_detail: Annotated[bool, typer.Option("--calibration-detail", help="Show every calibration "
+                                                     "target, including each cluster, division and "
+                                                     "prefecture.")] = False,
     db: DbOption = None,
 ) -> None:
     """Generate a calibrated synthetic province (合成省份) and load it into the warehouse.
@@ -117,7 +120,8 @@ def synth(
             path = wh.path
         out.print(f"loaded into {path} ({SYNTHETIC_NOTE})")
     _print_counts({k: v.num_rows for k, v in tables.items()}, title="合成省份 synthetic province")
-    _print_calibration(synth_mod.calibration_report(tables, synth_mod.load_calibration()))
+    _print_calibration(synth_mod.calibration_report(tables, synth_mod.load_calibration()),
+                       detail=calibration_detail)
     out.print(f"done in {time.perf_counter() - started:.1f} s")
 
 
@@ -131,6 +135,8 @@ def import_(
                                                  "parcels, links, monthly_stats).")] = None,
     errors: Annotated[Optional[Path], typer.Option("--errors", help="Write the rejected rows with their "
                                                    "reasons to this XLSX file.")] = None,
+    encoding: Annotated[Optional[str], typer.Option(help="CSV encoding (utf-8, gb18030, gbk) instead of "
+                                                    "detecting it.")] = None,
     db: DbOption = None,
 ) -> None:
     """Validate files and upsert their good rows; every bad row goes to quarantine with its reason.
@@ -146,7 +152,8 @@ def import_(
     with _open(db) as wh:
         with _progress("导入 import") as cb:
             try:
-                report = ingest.import_files(wh, files, strict=strict, table=table, progress=cb)
+                report = ingest.import_files(wh, files, strict=strict, table=table, progress=cb,
+                                             encoding=encoding)
             except ingest.ImportFailed as e:
                 _fail(str(e))
         for line in report.summary_lines():
@@ -196,11 +203,15 @@ def demo(
     files under --out. The province is synthetic and labelled so everywhere.
     """
     from zhizao import demo as demo_mod
+    from zhizao.data.store import WarehouseError
 
     db_path = db if db is not None else out_dir / "warehouse.duckdb"
-    with _progress("演示 demo") as cb:
-        result = demo_mod.run_demo(out_dir=out_dir, db_path=db_path, enterprises=enterprises, seed=seed,
-                                   progress=cb)
+    try:
+        with _progress("演示 demo") as cb:
+            result = demo_mod.run_demo(out_dir=out_dir, db_path=db_path, enterprises=enterprises, seed=seed,
+                                       progress=cb)
+    except WarehouseError as e:
+        _fail(str(e))
     for line in result.lines:
         out.print(line, highlight=False)
 
@@ -240,13 +251,20 @@ def _print_counts(counts: dict[str, int], *, title: str) -> None:
     out.print(t)
 
 
-def _print_calibration(rows) -> None:
+def _print_calibration(rows, *, detail: bool = False) -> None:
+    """The province-level calibration rows, plus any missed target; ``detail`` shows all rows."""
+    grouped = ("cluster ", "division ", "prefecture ")
+    shown = [r for r in rows if detail or not r.name.startswith(grouped) or not r.ok]
     t = RichTable(title=f"校准 calibration — {SYNTHETIC_NOTE}")
     for c in ("指标 figure", "目标 target", "实际 achieved", "", "依据 status"):
         t.add_column(c)
-    for r in rows:
+    for r in shown:
         t.add_row(r.name, r.target_text, r.achieved_text, "✓" if r.ok else "✗", r.status)
     out.print(t)
+    hidden = len(rows) - len(shown)
+    out.print(f"{sum(r.ok for r in rows)}/{len(rows)} calibration targets met"
+              + (f" ({hidden} cluster, division and prefecture targets met and not shown; "
+                 "--calibration-detail shows them)" if hidden else ""))
 
 
 def render_cli_reference() -> str:

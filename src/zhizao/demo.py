@@ -117,12 +117,13 @@ def run_demo(*, out_dir: Path, db_path: Path, enterprises: int = 50_000, seed: i
         f"Calibration: {sum(r.ok for r in calibration)}/{len(calibration)} targets met (see {md_path}).",
         "",
         "Where to look:",
-        f"  {md_path}          summary tables and calibration (Markdown)",
-        f"  {summary_path}     the same as JSON",
-        f"  {data_dir}/        the synthetic province as Parquet files",
-        f"  {template_path}    the XLSX template to bring your own data",
-        f"  {db_path}          the warehouse: `zhizao tables --db {db_path}`",
     ]
+    places = [(md_path, "summary tables and calibration (Markdown)"), (summary_path, "the same as JSON"),
+              (data_dir, "the synthetic province as Parquet files"),
+              (template_path, "the XLSX template to bring your own data"),
+              (db_path, f"the warehouse: `zhizao tables --db {db_path}`")]
+    width = max(len(str(p)) for p, _ in places)
+    result.lines += [f"  {str(p):<{width}}  {what}" for p, what in places]
     return result
 
 
