@@ -6,7 +6,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.zhizao-installed
-PYTEST_ARGS ?=
+# two workers on the 2-core machine; a test module stays on one worker (one Spark session)
+PYTEST_ARGS ?= -n 2 --dist loadfile
 
 .PHONY: setup demo test bench-quick clean
 
