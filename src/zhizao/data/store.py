@@ -71,7 +71,26 @@ def conform(table: Table, data: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(cols, schema=schema)
 
 
-class Warehouse:
+class _Tables:
+    """What both warehouses share: Ibis tables by name, and quarantine as an upsert."""
+
+    con = None  # the Ibis backend
+
+    def table(self, name: str):
+        """The Ibis table ``name`` (lazy)."""
+        _check_name(name)
+        return self.con.table(name)
+
+    def tables(self) -> dict:
+        """Every warehouse table as an Ibis table, by name."""
+        return {name: self.table(name) for name in TABLES}
+
+    def append_quarantine(self, rows: pa.Table) -> UpsertResult:
+        """Record rejected rows; the same (file, sheet, row, column, reason) is kept once."""
+        return self.upsert("quarantine", rows)
+
+
+class Warehouse(_Tables):
     """A DuckDB warehouse file with every table of ``schema.TABLES``.
 
     ``con`` is the Ibis backend (lazy expressions, the levers' input); ``raw`` the DuckDB
@@ -96,15 +115,6 @@ class Warehouse:
                 self._sql(duckdb_ddl(t))
 
     # -- reading -------------------------------------------------------------------------
-    def table(self, name: str):
-        """The Ibis table ``name`` (lazy)."""
-        _check_name(name)
-        return self.con.table(name)
-
-    def tables(self) -> dict:
-        """Every warehouse table as an Ibis table, by name."""
-        return {name: self.table(name) for name in TABLES}
-
     def to_arrow(self, name: str) -> pa.Table:
         _check_name(name)
         return self._arrow(f'SELECT * FROM "{name}"')
@@ -205,10 +215,6 @@ class Warehouse:
             self.raw.unregister(view)
         return UpsertResult(int(ins), int(upd), int(same))
 
-    def append_quarantine(self, rows: pa.Table) -> UpsertResult:
-        """Record rejected rows; the same (file, sheet, row, column, reason) is kept once."""
-        return self.upsert("quarantine", rows)
-
     def replace(self, name: str, data: pa.Table) -> int:
         """Replace the whole content of a table (used by ``zhizao synth``)."""
         table = _check_name(name)
@@ -266,7 +272,7 @@ def open_warehouse(path: str | Path | None = None, *, read_only: bool = False) -
     return Warehouse(path if path is not None else default_db_path(), read_only=read_only)
 
 
-class SparkWarehouse:
+class SparkWarehouse(_Tables):
     """The warehouse interface on an Ibis PySpark backend (tables held in the Spark catalog).
 
     Writes rebuild a table from its merged content (Spark tables are immutable files); this
@@ -296,13 +302,6 @@ class SparkWarehouse:
         for t in TABLES.values():
             if t.name not in self.con.list_tables():
                 self._write(t.name, conform(t, arrow_schema(t).empty_table()))
-
-    def table(self, name: str):
-        _check_name(name)
-        return self.con.table(name)
-
-    def tables(self) -> dict:
-        return {name: self.table(name) for name in TABLES}
 
     def to_arrow(self, name: str) -> pa.Table:
         return conform(_check_name(name), self.table(name).to_pyarrow())
@@ -354,9 +353,6 @@ class SparkWarehouse:
         keep_old = stored.filter(pc.invert(pc.is_in(_key_strings(stored, key), _key_strings(data, key))))
         self._write(name, pa.concat_tables([keep_old, data]))
         return UpsertResult(int(ins), int(upd), data.num_rows - int(ins) - int(upd))
-
-    def append_quarantine(self, rows: pa.Table) -> UpsertResult:
-        return self.upsert("quarantine", rows)
 
     def replace(self, name: str, data: pa.Table) -> int:
         data = conform(_check_name(name), data)
