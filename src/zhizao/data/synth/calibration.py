@@ -80,8 +80,10 @@ class Targets(_Frozen):
     above_scale_land_mean: Target
     above_scale_land_median: Target
     below_scale_land_ge3_share: Target
+    below_scale_land_ge3_mean: Target
     below_scale_tax_per_mu: Target
     below_scale_tax_to_revenue: Target
+    below_scale_evaluated_tax_to_revenue: Target
     high_tech_share_of_above_scale: Target
     little_giant_share_of_above_scale: Target
     specialized_per_little_giant: Target
@@ -98,7 +100,8 @@ class Targets(_Frozen):
 class SizeParams(_Frozen):
     above_scale_threshold: Param[float]
     revenue_quantiles: Param[list[tuple[float, float]]]
-    tail_index: Param[float]
+    tail_index: Param[tuple[float, float]]
+    tail_revenue_share: Param[float]
     max_revenue: Param[float]
     max_revenue_share: Param[float]
     main_revenue_share: Param[tuple[float, float]]
@@ -172,6 +175,9 @@ class IndustryParams(_Frozen):
 
 class RatioParams(_Frozen):
     below_scale_tax_elasticity: Param[float]
+    general_taxpayer_line: Param[float]
+    voluntary_general_taxpayer_share: Param[float]
+    small_taxpayer_tax: Param[tuple[float, float]]
     below_scale_productivity_elasticity: Param[float]
     loss_share_sd: Param[float]
     income_tax_rate: Param[dict[str, float]]
@@ -196,6 +202,8 @@ class LandParams(_Frozen):
     above_scale_without_land: Param[float]
     below_scale_small_land_share: Param[float]
     below_scale_land_over3: Param[tuple[float, float]]
+    below_scale_land_selection: Param[dict[str, float]]
+    below_scale_land_scale_bounds: Param[tuple[float, float]]
     tenant_on_parcel_share: Param[float]
     parcels_per_holder: Param[dict[str, float]]
     expansion_share: Param[dict[str, float]]

@@ -2,8 +2,10 @@
 
 Land per 规上 holder rises less than proportionally with value added and is scaled so that the
 规上 亩均增加值 of the last year is the calibrated figure (亩均税收 follows from tax ÷ VA). 规下
-firms: a calibrated share hold ≥3 亩 (the evaluation cut), some hold small plots, the rest rent —
-some of them recorded as tenants on another holder's parcel.
+firms: a calibrated share hold ≥3 亩 (the evaluation cut) — the largest 规下 firms, close to the
+2,000万 line, growing, or fallen back from 规上 — on small plots scaled so that their 亩均税收 is
+the published 规下 figure; some hold plots under 3 亩; the rest rent, some of them recorded as
+tenants on another holder's parcel.
 
 Recent parcels are projects at some stage; their dates and progress obey the idle-land rule of
 《闲置土地处置办法》 (国土资源部令第53号, policy-methods.md §1.6), with the reference date the
@@ -69,21 +71,47 @@ def firm_land(pop: Population, tr: Traits, panel: Panel, cal: Calibration,
         scale = 1.0
     land[holder] = np.maximum(raw[holder] * scale, 0.3)
 
+    # 规下 land. Own land of ≥ 3 亩 (the 亩均 evaluation cut) sits with the largest 规下 firms: close
+    # to the 2,000万 line, growing (小升规 candidates) or just fallen back from 规上 (they keep their
+    # plant); their plots are small (3–8 亩). Most 规下 firms rent (some recorded as tenants on a
+    # holder's parcel) or hold a plot under 3 亩.
     below = ~above
     below_active = below & active_last
+    share = cal.targets.below_scale_land_ge3_share.value
     cand = np.flatnonzero(below_active)
-    k = int(round(cal.targets.below_scale_land_ge3_share.value * len(cand)))
-    key = 0.8 * pop.z[cand] + rng.standard_normal(len(cand))
-    ge3 = np.zeros(n, dtype=bool)
-    ge3[cand[np.argsort(-key, kind="stable")[:k]]] = True
-    # closed 规下 firms: the same share, drawn at random
-    ge3 |= below & ~active_last & (rng.random(n) < cal.targets.below_scale_land_ge3_share.value)
-    med, sdv = lp.below_scale_land_over3.value
+    k = int(round(share * len(cand)))
+    mr = pop.window(pop.main_rev)
+    prev = mr[np.arange(n), np.maximum(tr.last - 1, 0)]
+    growth = np.where((tr.last > 0) & (prev > 0), np.log(np.maximum(tr.size_last, 1.0) / np.maximum(prev, 1.0)), 0.0)
+    was_above = pop.registry_before | pop.registry[:, :-1].any(axis=1)
     ls = np.log(np.maximum(tr.size_last, 1e4))
+    sel = lp.below_scale_land_selection.value
+    key = (ls + sel["growth"] * np.clip(growth, -1.0, 1.0) + sel["was_above"] * was_above
+           + rng.normal(0.0, sel["noise_sd"], n))
+    ge3 = np.zeros(n, dtype=bool)
+    ge3[cand[np.argsort(-key[cand], kind="stable")[:k]]] = True
+    # closed 规下 firms: the same share, the larger ones
+    gone = np.flatnonzero(below & ~active_last)
+    ge3[gone[np.argsort(-key[gone], kind="stable")[:int(round(share * len(gone)))]]] = True
+    # plot size above 3 亩 rises with the firm's size; the level is then scaled so that 规下 亩均税收
+    # (taxes of the last year ÷ land, over the active 规下 firms holding ≥ 3 亩) is the calibrated
+    # figure, as 规上 land is scaled to 亩均增加值
+    med, sdv = lp.below_scale_land_over3.value
     lz = (ls - ls[ge3].mean()) / max(ls[ge3].std(), 1e-9) if ge3.any() else ls * 0
     eps = 0.5 * lz + np.sqrt(0.75) * rng.standard_normal(n)
-    land[ge3] = 3.0 + med * np.exp(sdv * eps[ge3])
-    small = below & ~ge3 & (rng.random(n) < lp.below_scale_small_land_share.value / max(1 - cal.targets.below_scale_land_ge3_share.value, 1e-9))
+    over = np.where(ge3, med * np.exp(sdv * eps), 0.0)
+    tax_last = np.zeros(n)
+    tax_last[panel.firm[last_rows]] = panel.cols["taxes"][last_rows]
+    ev = ge3 & below_active
+    lo_s, hi_s = lp.below_scale_land_scale_bounds.value
+    if ev.any() and over[ev].sum() > 0:
+        want = tax_last[ev].sum() / cal.targets.below_scale_tax_per_mu.value - 3.0 * ev.sum()
+        s_over = float(np.clip(want / over[ev].sum(), lo_s, hi_s))
+    else:
+        s_over = 1.0
+    land[ge3] = 3.0 + over[ge3] * s_over
+    p_small = lp.below_scale_small_land_share.value / max(1 - share, 1e-9)
+    small = below & ~ge3 & (rng.random(n) < p_small)
     land[small] = rng.uniform(0.3, 2.95, int(small.sum()))
     return np.round(land, 2)
 

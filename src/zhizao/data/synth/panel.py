@@ -52,6 +52,16 @@ def build_panel(pop: Population, tr: Traits, cat: IndustryCatalog, cal: Calibrat
     last_year = yi == len(pop.years) - 1
     above = pop.registry[firm, yi]
     ref = above & last_year
+    # which figures each firm leaves unreported, drawn first: a ratio is scaled over the 规上 rows
+    # that report both of its figures, as the report (and a statistician) can only use those
+    masks = _missing(firm, above, tr, cal, rng)
+    no_mask = np.zeros(m, dtype=bool)
+
+    def reporting(*cols: str) -> np.ndarray:
+        out = ref
+        for c in cols:
+            out = out & ~masks.get(c, no_mask)
+        return out
 
     def noise(s: float = sd) -> np.ndarray:
         return np.exp(rng.normal(0.0, s, m))
@@ -66,10 +76,18 @@ def build_panel(pop: Population, tr: Traits, cat: IndustryCatalog, cal: Calibrat
     va_rate *= _ratio_scale(gross_output * va_rate, gross_output, ref, tg.va_rate.value)
     value_added = gross_output * np.clip(va_rate, 0.03, 0.8)
 
-    # taxes: lower rates for small firms (小规模纳税人, 小微 preferences)
+    # taxes: a general VAT taxpayer (一般纳税人: every firm above the 小规模纳税人 line, and some below
+    # it by choice) pays close to the 规上 rate; a small-scale taxpayer (小规模纳税人) pays a low
+    # rate on sales (and 小微 preferences), lower still for the smallest firms
     size_ratio = np.minimum(main_revenue / threshold, 1.0)
+    rt = cal.ratios
+    line = rt.general_taxpayer_line.value
+    general = (main_revenue >= line) | (rng.random(pop.n) < rt.voluntary_general_taxpayer_share.value)[firm]
+    small_factor, small_k = rt.small_taxpayer_tax.value
+    size_factor = np.where(general, size_ratio ** rt.below_scale_tax_elasticity.value,
+                           small_factor * np.minimum(main_revenue / line, 1.0) ** small_k)
     tax_rate = (cat.div_param(cal.industry.tax_to_va.value, 0.18)[d] * tr.tax_eff[firm] * tr.prof_tax[firm]
-                * size_ratio ** cal.ratios.below_scale_tax_elasticity.value * noise())
+                * size_factor * noise())
     taxes = value_added * np.clip(tax_rate, 0.0, 0.9)
     taxes *= _ratio_scale(taxes, value_added, ref, tg.tax_to_va.value)
 
@@ -77,15 +95,15 @@ def build_panel(pop: Population, tr: Traits, cat: IndustryCatalog, cal: Calibrat
     prod = (tr.prod_eff[firm] * tr.prof_productivity[firm]
             * size_ratio ** cal.ratios.below_scale_productivity_elasticity.value * noise(0.05))
     emp = value_added / prod
-    emp *= _ratio_scale(emp, value_added, ref, 1.0 / tg.va_per_worker.value)
+    emp *= _ratio_scale(emp, value_added, reporting("employees"), 1.0 / tg.va_per_worker.value)
     employees = np.maximum(np.rint(emp), 1).astype(np.int64)
 
     # energy, electricity, emissions
     energy = value_added / (cat.div_param(cal.industry.energy_efficiency.value, 1.0)[d] * tr.energy_eff[firm] * noise())
-    energy *= _ratio_scale(energy, value_added, ref, 1.0 / tg.va_per_tce.value)
+    energy *= _ratio_scale(energy, value_added, reporting("energy_tce"), 1.0 / tg.va_per_tce.value)
     electricity = energy * tr.elec_share[firm] * noise(0.05) / cal.ratios.electricity_tce_per_kwh.value
     emissions = value_added * cat.div_param(cal.industry.emission_intensity.value, 1.0)[d] * tr.emis_eff[firm] * noise()
-    emissions *= _ratio_scale(emissions, value_added, ref, 1.0 / tg.va_per_emission_t.value)
+    emissions *= _ratio_scale(emissions, value_added, reporting("emissions_t"), 1.0 / tg.va_per_emission_t.value)
 
     # R&D: compliant certified / high-tech firms keep their floors; the rest is scaled
     rd_ratio = np.where(tr.has_rd[firm], tr.rd_ratio[firm] * noise(0.1), 0.0)
@@ -139,9 +157,7 @@ def build_panel(pop: Population, tr: Traits, cat: IndustryCatalog, cal: Calibrat
               "total_assets", "total_liabilities", "rd_expenditure", "energy_tce", "electricity_kwh",
               "emissions_t", "exports", "new_product_revenue"):
         cols[k] = np.round(cols[k], 2)
-    panel = Panel(firm=firm, year_idx=yi, cols=cols)
-    panel.masks = _missing(panel, above, tr, cal, rng)
-    return panel
+    return Panel(firm=firm, year_idx=yi, cols=cols, masks=masks)
 
 
 def _ip_stocks(pop: Population, tr: Traits, cat: IndustryCatalog, cal: Calibration, rd: np.ndarray, firm: np.ndarray,
@@ -185,12 +201,11 @@ def _ip_stocks(pop: Population, tr: Traits, cat: IndustryCatalog, cal: Calibrati
     return res
 
 
-def _missing(panel: Panel, above: np.ndarray, tr: Traits, cal: Calibration,
+def _missing(firm: np.ndarray, above: np.ndarray, tr: Traits, cal: Calibration,
              rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Null masks: real registers have gaps, more for 规下 firms (no 一套表 report)."""
     miss = cal.attributes.missing.value
-    m = len(panel)
-    firm = panel.firm
+    m = len(firm)
     # a firm misses a figure in every year or in none (persistent gaps), keyed by a firm draw
     masks: dict[str, np.ndarray] = {}
     groups = {

@@ -20,6 +20,9 @@ from zhizao.data.synth.catalog import Geography, IndustryCatalog
 
 OPERATING, CLOSED, SUSPENDED = 0, 1, 2
 NEVER = 9999
+# the largest firms placed one by one (division, prefecture): a share of all firms, at least a few
+GIANTS_PER_FIRM = 0.001
+GIANTS_MIN = 10
 
 
 @dataclass
@@ -50,17 +53,65 @@ class Population:
         return a[:, self.hidden:]
 
 
-def revenue_quantile(p: np.ndarray, cal: Calibration, vmax: float) -> np.ndarray:
-    """Main-business revenue at probability ``p`` of the calibrated size distribution."""
+def revenue_quantile(p: np.ndarray, cal: Calibration, vmax: float, alpha: float) -> np.ndarray:
+    """Main-business revenue at probability ``p`` of the calibrated size distribution.
+
+    Log-linear between the ``size.revenue_quantiles`` knots; above the last knot (10亿) a Pareto
+    tail of index ``alpha``, softly capped at ``vmax``.
+    """
     knots = cal.size.revenue_quantiles.value
     ps = np.array([k[0] for k in knots])
     lv = np.log(np.array([k[1] for k in knots]))
     p_last, v_last = ps[-1], np.exp(lv[-1])
     body = np.exp(np.interp(np.minimum(p, p_last), ps, lv))
-    alpha = cal.size.tail_index.value
+    tail = _pareto_tail(p, p_last, v_last, vmax, alpha)
+    return np.where(p > p_last, tail, body)
+
+
+def _pareto_tail(p: np.ndarray, p_last: float, v_last: float, vmax: float, alpha: float) -> np.ndarray:
     tail = v_last * ((1.0 - p_last) / np.maximum(1.0 - p, 1e-12)) ** (1.0 / alpha)
     tail = vmax * np.tanh(tail / vmax)  # soft cap: no single firm dominates a small province
-    return np.where(p > p_last, np.maximum(tail, v_last), body)
+    return np.maximum(tail, v_last)
+
+
+def tail_index_for(p: np.ndarray, cal: Calibration, vmax: float) -> float:
+    """The Pareto index at which firms above 10亿 hold ``size.tail_revenue_share`` of 规上 revenue.
+
+    ``p`` are the firms' probabilities (a fixed grid: :func:`rank_uniform`), so the answer depends
+    on the number of firms only. A sample of n firms reaches up to p = 1 − 0.5/n: with a fixed
+    index the largest firms, and the tail's share of revenue, grow with the province (at α = 1.25
+    the share rose from 0.47 at 50,000 firms to 0.52 at 1,000,000, the 规上 mean revenue from 1.9亿
+    to 2.1亿). Solving the index per province size keeps the share, and with it the mean revenue
+    and land per holder, the same at any size. Bisection in log α within ``size.tail_index``
+    bounds (the lower bound where the cap leaves the share out of reach, as in a small province).
+    """
+    knots = cal.size.revenue_quantiles.value
+    p_last, v_last = knots[-1][0], float(knots[-1][1])
+    lo, hi = cal.size.tail_index.value
+    threshold = cal.size.above_scale_threshold.value
+    pt = p[p > p_last]
+    pb = p[(p <= p_last) & (p >= _p_at(cal, threshold))]
+    if len(pt) == 0 or len(pb) == 0:
+        return float(lo)
+    body = float(revenue_quantile(pb, cal, vmax, lo).sum())
+    share = cal.size.tail_revenue_share.value
+    want = share / (1.0 - share) * body  # tail revenue so that tail ÷ (tail + body) = share
+
+    def tail_sum(a: float) -> float:
+        return float(_pareto_tail(pt, p_last, v_last, vmax, a).sum())
+
+    if tail_sum(lo) <= want:
+        return float(lo)
+    if tail_sum(hi) >= want:
+        return float(hi)
+    a, b = np.log(lo), np.log(hi)
+    for _ in range(50):  # the tail sum falls as α rises
+        mid = 0.5 * (a + b)
+        if tail_sum(float(np.exp(mid))) > want:
+            a = mid
+        else:
+            b = mid
+    return float(np.exp(0.5 * (a + b)))
 
 
 def build_population(n: int, years: tuple[int, ...], geo: Geography, cat: IndustryCatalog,
@@ -91,13 +142,14 @@ def build_population(n: int, years: tuple[int, ...], geo: Geography, cat: Indust
     p_thr = _p_at(cal, threshold)
     expected_above_total = n * (1 - p_thr) * cal.targets.above_scale_mean_revenue.value
     vmax = min(cal.size.max_revenue.value, cal.size.max_revenue_share.value * expected_above_total)
-    r_ref = revenue_quantile(p, cal, vmax)
+    r_ref = revenue_quantile(p, cal, vmax, tail_index_for(p, cal, vmax))
 
-    # --- the largest firms (a bounded number, independent of n) go one by one to the division
-    # furthest below its calibrated share of 规上 revenue, so the leading industries lead for any
-    # seed (the latent shifts alone leave that to a handful of giants)
+    # --- the largest firms (≈1 in 1,000, so the same slice of the size distribution at any
+    # province size) go one by one to the division furthest below its calibrated share of 规上
+    # revenue, so the leading industries lead for any seed (the latent shifts alone leave that to
+    # a handful of giants)
     targets = cal.industry.revenue_share.value
-    top = min(n, 48)
+    top = min(n, max(GIANTS_MIN, int(round(GIANTS_PER_FIRM * n))))
     if targets and n:
         order = np.argsort(-r_ref, kind="stable")
         big = order[:top]
@@ -172,45 +224,6 @@ def build_population(n: int, years: tuple[int, ...], geo: Geography, cat: Indust
     sampler = GroupedSampler(cat.class_division, cat.class_weight)
     cls = sampler.sample(division, rng.random(n))
 
-    # --- clusters: re-assign classes in cluster counties ----------------------------------------
-    cluster = np.full(n, -1, dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(counts)])
-    for ci, cl in enumerate(cal.clusters):
-        if cl.county not in geo.counties:
-            continue
-        k = geo.counties.index(cl.county)
-        a, b = starts[k], starts[k + 1]
-        if b <= a:
-            continue
-        k_cls = np.array([cat.class_index(c) for c in cl.classes])
-        seg = slice(a, b)
-        r = r_ref[seg]
-        above = r >= threshold
-        in_k = np.isin(cls[seg], k_cls)
-        needed = cl.output_share * r[above].sum() - r[above & in_k].sum()
-        if needed > 0:
-            cap = needed * (0.6 if cl.size_bias > 0 else 0.4)
-            cand = np.flatnonzero(above & ~in_k & (cluster[seg] < 0) & (r <= cap))
-            key = cl.size_bias * np.log(r[cand]) + rng.gumbel(0.0, 1.0, len(cand))
-            cand = cand[np.argsort(-key, kind="stable")]
-            after = np.cumsum(r[cand])
-            take = after <= needed
-            rest = cand[~take]
-            if len(rest):  # top up with the one firm that best fills the remaining gap
-                gap = needed - (after[take][-1] if take.any() else 0.0)
-                best = int(np.argmin(np.abs(gap - r[rest])))
-                if abs(gap - r[rest][best]) < gap:
-                    take[np.flatnonzero(~take)[best]] = True
-            pick = cand[take]
-            cls[a + pick] = k_cls[rng.integers(0, len(k_cls), len(pick))]
-            cluster[a + pick] = ci
-        small = np.flatnonzero((r < 0.6 * threshold) & (cluster[seg] < 0))
-        pick = small[rng.random(len(small)) < cl.small_firm_share]
-        cls[a + pick] = k_cls[rng.integers(0, len(k_cls), len(pick))]
-        cluster[a + pick] = ci
-        cluster[a + np.flatnonzero(in_k & (cluster[seg] < 0))] = ci
-    division = cat.class_division[cls]
-
     # --- exits and suspensions ----------------------------------------------------------------
     exit_year = np.full(n, NEVER, dtype=np.int64)
     status = np.full(n, OPERATING, dtype=np.int8)
@@ -230,6 +243,48 @@ def build_population(n: int, years: tuple[int, ...], geo: Geography, cat: Indust
         pick = cand[np.argsort(-key, kind="stable")[:k_susp]]
         exit_year[pick] = y_last
         status[pick] = SUSPENDED
+
+    # --- clusters: re-assign classes in cluster counties, on the last year's revenue (firms that
+    # closed or are suspended count for nothing, those registered that year pro rata) ------------
+    part = np.clip((year_start_days(reg_year + 1) - reg_day) / 365.0, 0.05, 1.0)
+    r_now = r_ref * (exit_year == NEVER) * np.where(reg_year == y_last, part, 1.0)
+    cluster = np.full(n, -1, dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    for ci, cl in enumerate(cal.clusters):
+        if cl.county not in geo.counties:
+            continue
+        k = geo.counties.index(cl.county)
+        a, b = starts[k], starts[k + 1]
+        if b <= a:
+            continue
+        k_cls = np.array([cat.class_index(c) for c in cl.classes])
+        seg = slice(a, b)
+        r = r_now[seg]
+        above = r >= threshold
+        in_k = np.isin(cls[seg], k_cls)
+        needed = cl.output_share * r[above].sum() - r[above & in_k].sum()
+        if needed > 0:
+            cap = needed * (0.6 if cl.size_bias > 0 else 0.4)
+            cand = np.flatnonzero(above & ~in_k & (cluster[seg] < 0) & (r <= cap))
+            key = cl.size_bias * np.log(r[cand]) + rng.gumbel(0.0, 1.0, len(cand))
+            cand = cand[np.argsort(-key, kind="stable")]
+            after = np.cumsum(r[cand])
+            take = after <= needed
+            rest = cand[~take]
+            if len(rest):  # top up with the one firm that best fills the remaining gap
+                gap = needed - (after[take][-1] if take.any() else 0.0)
+                best = int(np.argmin(np.abs(gap - r[rest])))
+                if abs(gap - r[rest][best]) < gap:
+                    take[np.flatnonzero(~take)[best]] = True
+            pick = cand[take]
+            cls[a + pick] = k_cls[rng.integers(0, len(k_cls), len(pick))]
+            cluster[a + pick] = ci
+        small = np.flatnonzero((r_ref[seg] < 0.6 * threshold) & (cluster[seg] < 0))
+        pick = small[rng.random(len(small)) < cl.small_firm_share]
+        cls[a + pick] = k_cls[rng.integers(0, len(k_cls), len(pick))]
+        cluster[a + pick] = ci
+        cluster[a + np.flatnonzero(in_k & (cluster[seg] < 0))] = ci
+    division = cat.class_division[cls]
 
     # --- dynamics: backwards from the last year ------------------------------------------------
     yrs = np.array(all_years)

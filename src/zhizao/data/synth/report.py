@@ -144,8 +144,13 @@ def calibration_report(tables: dict[str, pa.Table], calibration: Calibration) ->
         float(np.median(land[above & holds])) if (above & holds).any() else None)
     add("below_scale_land_ge3_share", tg.below_scale_land_ge3_share,
         float((land[~above] >= 3).mean()) if (~above).any() else None)
-    add("below_scale_tax_per_mu", tg.below_scale_tax_per_mu, _ratio(tax, land, ~above & (land >= 3)))
+    evaluated = ~above & (land >= 3)  # the 规下 firms 亩均 evaluation covers
+    add("below_scale_land_ge3_mean", tg.below_scale_land_ge3_mean,
+        float(land[evaluated].mean()) if evaluated.any() else None)
+    add("below_scale_tax_per_mu", tg.below_scale_tax_per_mu, _ratio(tax, land, evaluated))
     add("below_scale_tax_to_revenue", tg.below_scale_tax_to_revenue, _ratio(tax, rev, ~above))
+    add("below_scale_evaluated_tax_to_revenue", tg.below_scale_evaluated_tax_to_revenue,
+        _ratio(tax, rev, evaluated))
     add("high_tech_share_of_above_scale", tg.high_tech_share_of_above_scale,
         float(high_tech[above].mean()) if n_above else None)
     n_lg = int((tiers == "little_giant").sum())
