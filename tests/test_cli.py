@@ -97,3 +97,13 @@ def test_demo_refuses_to_overwrite_a_warehouse_outside_its_folder(tmp_path):
     result = runner.invoke(app, ["demo", "-n", "3000", "--out", str(tmp_path / "demo"), "--db", str(other)])
     assert result.exit_code == 1
     assert "not the demo's own warehouse" in result.output
+
+
+def test_synth_out_writes_parquet_files_marked_synthetic(tmp_path):
+    import pyarrow.parquet as pq
+
+    result = runner.invoke(app, ["synth", "-n", "1000", "--out", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    meta = pq.read_schema(tmp_path / "p" / "enterprises.parquet").metadata
+    assert "synthetic" in meta[b"zhizao.synthetic"].decode()
+    assert pq.read_table(tmp_path / "p" / "enterprises.parquet").num_rows == 1000

@@ -110,7 +110,9 @@ def synth(
         tables = synth_mod.generate(enterprises=enterprises, seed=seed, province=province,
                                     years=tuple(year_list), progress=cb)
     if out_dir is not None:
-        paths = _write_parquet(tables, out_dir)
+        from zhizao.demo import write_synthetic_parquet
+
+        paths = write_synthetic_parquet(tables, out_dir)
         out.print(f"wrote {len(paths)} Parquet files to {out_dir} ({SYNTHETIC_NOTE})")
     else:
         with _open(db) as wh, _progress("写入 load") as cb:
@@ -225,18 +227,6 @@ def _parse_years(text: str) -> list[int]:
     if len(years) < 3 or years != list(range(years[0], years[-1] + 1)):
         _fail(f"--years {text!r}: give at least three consecutive years")
     return years
-
-
-def _write_parquet(tables: dict, out_dir: Path) -> list[Path]:
-    import pyarrow.parquet as pq
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, table in tables.items():
-        path = out_dir / f"{name}.parquet"
-        pq.write_table(table, path)
-        paths.append(path)
-    return paths
 
 
 def _print_counts(counts: dict[str, int], *, title: str) -> None:

@@ -39,6 +39,20 @@ ANALYSES: list[tuple[str, Callable[[store.Warehouse, int], dict[str, pa.Table]]]
 ]
 
 
+def write_synthetic_parquet(tables: dict[str, pa.Table], out_dir: Path) -> list[Path]:
+    """Write synthetic tables as ``<table>.parquet``, each file's metadata saying it is synthetic."""
+    import pyarrow.parquet as pq
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, table in tables.items():
+        path = out_dir / f"{name}.parquet"
+        meta = {**(table.schema.metadata or {}), b"zhizao.synthetic": SYNTHETIC_BANNER.encode()}
+        pq.write_table(table.replace_schema_metadata(meta), path)
+        paths.append(path)
+    return paths
+
+
 @dataclass
 class DemoResult:
     out_dir: Path
@@ -71,13 +85,7 @@ def run_demo(*, out_dir: Path, db_path: Path, enterprises: int = 50_000, seed: i
     progress("synth", 0.0)
     tables = synth.generate(enterprises=enterprises, seed=seed,
                             progress=lambda s, f: progress(f"synth: {s}", 0.4 * f))
-    import pyarrow.parquet as pq
-
-    files = []
-    for name, table in tables.items():
-        path = data_dir / f"{name}.parquet"
-        pq.write_table(table, path)
-        files.append(path)
+    files = write_synthetic_parquet(tables, data_dir)
     result.files += files
 
     progress("import", 0.45)
