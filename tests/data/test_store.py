@@ -87,3 +87,18 @@ def test_write_result_creates_a_result_table(empty_wh):
     name = empty_wh.write_result("demo", pa.table({"x": [1, 2]}))
     assert name == "result_demo"
     assert empty_wh.con.table(name).count().execute() == 2
+
+
+def test_replace_refuses_rows_that_repeat_a_key_and_keeps_the_old_content(empty_wh):
+    empty_wh.replace("enterprises", _ent(["A"]))
+    with pytest.raises(store.WarehouseError, match="repeat a key"):
+        empty_wh.replace("enterprises", _ent(["B", "B"]))
+    assert empty_wh.to_arrow("enterprises").column("uscc").to_pylist() == ["A"]
+
+
+def test_key_stays_unique_across_replace_and_repeated_upserts(empty_wh):
+    empty_wh.replace("enterprises", _ent(["A", "B"]))
+    for name in ("（合成）一", "（合成）二"):
+        empty_wh.upsert("enterprises", _ent(["B", "C"]).set_column(1, "name", pa.array([name, name])))
+    keys = empty_wh.to_arrow("enterprises").column("uscc").to_pylist()
+    assert sorted(keys) == ["A", "B", "C"]

@@ -173,7 +173,10 @@ class Warehouse(_Tables):
     def upsert(self, name: str, data: pa.Table) -> UpsertResult:
         """Insert new rows and update changed ones, by the table's natural key.
 
-        Rows of ``data`` must be unique on the key. Returns how many rows were inserted,
+        The natural key is kept unique here rather than by a PRIMARY KEY constraint, whose index
+        makes DuckDB's bulk inserts several times slower: a batch that repeats a key is refused,
+        new keys are inserted, and a changed row replaces the stored one. Rows of ``data`` must
+        be unique on the key. Returns how many rows were inserted,
         updated (some value changed) and left unchanged (identical row already stored).
         """
         table = _check_name(name)
@@ -187,11 +190,7 @@ class Warehouse(_Tables):
             value_cols = [c for c in table.column_names if c not in table.key]
             diff = " OR ".join(f'n."{c}" IS DISTINCT FROM t."{c}"' for c in value_cols) or "FALSE"
             with self.transaction():
-                dup = self._sql(
-                    f"SELECT count(*) - count(DISTINCT ({', '.join(f'{chr(34)}{c}{chr(34)}' for c in table.key)})) FROM {view}"
-                )[0][0]
-                if dup:
-                    raise WarehouseError(f"table {name}: {dup} row(s) repeat a key {table.key} within one upsert")
+                self._refuse_repeated_keys(table, view)
                 self._sql(
                     f"CREATE OR REPLACE TEMP TABLE _zz_status AS SELECT n.*, "
                     f'CASE WHEN t."{first_key}" IS NULL THEN 1 WHEN {diff} THEN 2 ELSE 0 END AS _zz_s '
@@ -202,14 +201,10 @@ class Warehouse(_Tables):
                     "FROM _zz_status"
                 )[0]
                 cols = ", ".join(f'"{c}"' for c in table.column_names)
+                if upd:
+                    self._sql(f'DELETE FROM "{name}" t USING _zz_status n WHERE n._zz_s = 2 AND {on}')
                 if ins or upd:
-                    keys = ", ".join(f'"{c}"' for c in table.key)
-                    sets = ", ".join(f'"{c}" = excluded."{c}"' for c in value_cols)
-                    conflict = f"DO UPDATE SET {sets}" if sets else "DO NOTHING"
-                    self._sql(
-                        f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM _zz_status WHERE _zz_s > 0 '
-                        f"ON CONFLICT ({keys}) {conflict}"
-                    )
+                    self._sql(f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM _zz_status WHERE _zz_s > 0')
                 self._sql("DROP TABLE _zz_status")
         finally:
             self.raw.unregister(view)
@@ -222,6 +217,7 @@ class Warehouse(_Tables):
         view = self._register(data)
         try:
             with self.transaction():
+                self._refuse_repeated_keys(table, view)
                 self._sql(f'DELETE FROM "{name}"')
                 cols = ", ".join(f'"{c}"' for c in table.column_names)
                 self._sql(f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM {view}')
@@ -247,6 +243,12 @@ class Warehouse(_Tables):
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+    def _refuse_repeated_keys(self, table: Table, view: str) -> None:
+        keys = ", ".join(f'"{c}"' for c in table.key)
+        dup = self._sql(f"SELECT count(*) - count(DISTINCT ({keys})) FROM {view}")[0][0]
+        if dup:
+            raise WarehouseError(f"table {table.name}: {dup} row(s) repeat a key {table.key} within one write")
 
     def _sql(self, query: str) -> list[tuple]:
         """Run one statement to completion (DuckDB 2 refuses new work while a result is open)."""
