@@ -126,7 +126,8 @@ def child_import(db: Path, files: list[Path]) -> dict:
 def child_baseline(db: Path, ind_path: Path, ent_path: Path, sample: int, encoding: str, target: str) -> dict:
     """The naive importer: what a straightforward script does, row by row, in one transaction.
 
-    ``target`` is "sqlite" (sqlite3) or "duckdb" (the warehouse's engine, same table DDL).
+    ``target`` is "sqlite" (sqlite3) or "duckdb" (the warehouse's engine, same table DDL plus the
+    primary key that a naive script's INSERT OR REPLACE needs).
     """
     import sqlite3
 
@@ -140,7 +141,7 @@ def child_baseline(db: Path, ind_path: Path, ent_path: Path, sample: int, encodi
     cols = ", ".join(f'"{c}"' for c in names)
     if target == "duckdb":
         con = duckdb.connect(str(db))
-        con.execute(duckdb_ddl(INDICATORS))
+        con.execute(duckdb_ddl(INDICATORS).removesuffix(")") + ", PRIMARY KEY (uscc, year))")
         con.execute("BEGIN TRANSACTION")
     else:
         con = sqlite3.connect(str(db))
