@@ -107,3 +107,19 @@ def test_synth_out_writes_parquet_files_marked_synthetic(tmp_path):
     meta = pq.read_schema(tmp_path / "p" / "enterprises.parquet").metadata
     assert "synthetic" in meta[b"zhizao.synthetic"].decode()
     assert pq.read_table(tmp_path / "p" / "enterprises.parquet").num_rows == 1000
+
+
+def test_quarantine_lists_rejected_rows_by_reason_and_exports_them(tmp_path):
+    import openpyxl
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("统一社会信用代码,年度,营业收入（万元）\n91330481MA2ABCDE1X,2024,abc\n", encoding="utf-8")
+    db = str(tmp_path / "w.duckdb")
+    assert runner.invoke(app, ["import", str(bad), "--db", db]).exit_code == 0
+    result = runner.invoke(app, ["quarantine", "--db", db, "--file", "bad.csv", "--export", str(tmp_path / "q.xlsx")])
+    assert result.exit_code == 0, result.output
+    assert "bad_uscc" in result.output and "bad_number" in result.output
+    sheet = openpyxl.load_workbook(tmp_path / "q.xlsx").worksheets[0]
+    assert sheet.max_row >= 3  # header + the two problems of the one row
+    other = runner.invoke(app, ["quarantine", "--db", db, "--file", "other.csv"])
+    assert "quarantine is empty" in other.output

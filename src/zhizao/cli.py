@@ -191,6 +191,40 @@ def tables(db: DbOption = None) -> None:
 
 
 @app.command()
+def quarantine(
+    file: Annotated[Optional[str], typer.Option("--file", help="Only the rows rejected from this file "
+                                                "(its name as shown in the summary).")] = None,
+    export: Annotated[Optional[Path], typer.Option("--export", help="Write the rejected rows with their "
+                                                   "reasons to this XLSX file.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Show what import rejected: rows kept in quarantine, by file and reason (--export for the rows)."""
+    from zhizao.data import ingest, queries, store
+
+    path = db if db is not None else store.default_db_path()
+    if not Path(path).exists():
+        _fail(f"warehouse {path} does not exist: run `zhizao synth` or `zhizao import` first")
+    with store.open_warehouse(path, read_only=True) as wh:
+        summary = queries.quarantine_summary(wh.table("quarantine"), file=file).to_pyarrow().to_pylist()
+        if export is not None:
+            rows = queries.quarantine_entries(wh.table("quarantine"), file=file).to_pyarrow()
+            ingest.write_error_report(rows, export)
+    if not summary:
+        out.print("隔离区为空 / quarantine is empty" + (f" for {file}" if file else ""))
+        return
+    t = RichTable(title="隔离区 quarantine")
+    for c in ("文件 file", "工作表 sheet", "表 table", "原因 reason", "行 rows", "条 entries"):
+        t.add_column(c, justify="right" if c.startswith(("行", "条")) else "left")
+    for r in summary:
+        reason = ingest.REASONS.get(r["reason_code"])
+        label = f"{r['reason_code']} — {reason.zh} / {reason.en}" if reason else r["reason_code"]
+        t.add_row(r["source_file"], r["sheet"], r["target_table"], label, f"{r['rows']:,}", f"{r['entries']:,}")
+    out.print(t)
+    if export is not None:
+        out.print(f"rejected rows written to {export}")
+
+
+@app.command()
 def demo(
     enterprises: Annotated[int, typer.Option("--enterprises", "-n", min=100,
                                              help="Size of the demo province.")] = 50_000,

@@ -102,3 +102,18 @@ def test_key_stays_unique_across_replace_and_repeated_upserts(empty_wh):
         empty_wh.upsert("enterprises", _ent(["B", "C"]).set_column(1, "name", pa.array([name, name])))
     keys = empty_wh.to_arrow("enterprises").column("uscc").to_pylist()
     assert sorted(keys) == ["A", "B", "C"]
+
+
+def test_quarantine_summary_counts_rows_and_entries_per_reason(empty_wh):
+    from datetime import datetime
+
+    def entry(row, column, reason):
+        return {"source_file": "a.csv#1234abcd", "sheet": "", "row_number": row, "column": column,
+                "reason_code": reason, "target_table": "indicators", "reason_zh": "z", "reason_en": "e",
+                "imported_at": datetime(2026, 11, 27)}
+
+    empty_wh.append_quarantine(pa.Table.from_pylist([
+        entry(2, "revenue", "bad_number"), entry(2, "taxes", "bad_number"), entry(3, "uscc", "bad_uscc")]))
+    got = queries.quarantine_summary(empty_wh.table("quarantine"), file="a.csv").to_pyarrow().to_pylist()
+    assert [(r["reason_code"], r["rows"], r["entries"]) for r in got] == [("bad_number", 1, 2), ("bad_uscc", 1, 1)]
+    assert queries.quarantine_summary(empty_wh.table("quarantine"), file="b.csv").count().execute() == 0

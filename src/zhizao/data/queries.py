@@ -75,3 +75,19 @@ def province_summary(enterprises: ir.Table, indicators: ir.Table, *, year: int) 
 
 def latest_year(indicators: ir.Table) -> ir.Scalar:
     return indicators.year.max()
+
+
+def quarantine_entries(quarantine: ir.Table, *, file: str | None = None) -> ir.Table:
+    """Quarantine entries, optionally of one file (its name, with or without the ``#hash``)."""
+    if file is None:
+        return quarantine
+    return quarantine.filter((quarantine.source_file == file) | quarantine.source_file.startswith(file + "#"))
+
+
+def quarantine_summary(quarantine: ir.Table, *, file: str | None = None) -> ir.Table:
+    """Rejected rows and problem entries by file, sheet, target table and reason."""
+    q = quarantine_entries(quarantine, file=file)
+    by = ["source_file", "sheet", "target_table", "reason_code"]
+    return (q.group_by(by)
+            .aggregate(rows=q.row_number.nunique(), entries=q.count())
+            .order_by(by))
