@@ -40,10 +40,6 @@ DbOption = Annotated[
 ]
 
 
-class CliError(Exception):
-    """An error to report on stderr with exit code 1 (no traceback)."""
-
-
 def _version(value: bool) -> None:
     if value:
         out.print(f"zhizao {zhizao.__version__}")
@@ -309,12 +305,8 @@ def render_cli_reference() -> str:
 
 
 def main() -> None:
-    """Console entry point: run the app, turning known errors into a message and exit code 1."""
-    try:
-        app()
-    except CliError as e:  # pragma: no cover - typer exits before
-        err.print(f"错误 / error: {e}")
-        sys.exit(1)
+    """Console entry point."""
+    app()
 
 
 if __name__ == "__main__":  # pragma: no cover

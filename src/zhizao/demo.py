@@ -91,7 +91,7 @@ def run_demo(*, out_dir: Path, db_path: Path, enterprises: int = 50_000, seed: i
     progress("import", 0.45)
     with store.open_warehouse(db_path) as wh:
         report = ingest.import_files(wh, files, progress=lambda s, f: progress(f"import: {s}", 0.45 + 0.35 * f))
-        year = int(wh.table("indicators").year.max().execute())
+        year = int(queries.latest_year(wh.table("indicators")).execute())
         summaries: dict[str, list[dict]] = {}
         for k, (name, analysis) in enumerate(ANALYSES):
             progress(name, 0.8 + 0.15 * k / len(ANALYSES))

@@ -74,6 +74,7 @@ def province_summary(enterprises: ir.Table, indicators: ir.Table, *, year: int) 
 
 
 def latest_year(indicators: ir.Table) -> ir.Scalar:
+    """The last year with indicators (a scalar expression)."""
     return indicators.year.max()
 
 

@@ -39,10 +39,6 @@ class UpsertResult:
     updated: int
     unchanged: int
 
-    @property
-    def written(self) -> int:
-        return self.inserted + self.updated
-
 
 class WarehouseError(RuntimeError):
     pass
