@@ -165,6 +165,18 @@ def test_bad_uscc_reason_comes_from_the_checksum_check(ingest_wh, tmp_path, inge
     assert "校验码" in entry["reason_zh"] and "check character" in entry["reason_en"]
 
 
+@pytest.mark.parametrize("space", ["\u2028", "\x0b", "\u0085", " ", "\u3000"])
+def test_uscc_with_inner_unicode_whitespace_is_stored_without_it(ingest_wh, tmp_path, ingest_usccs, ingest_now,
+                                                                 space):
+    # regression: the vectorised normalisation used a regex \s that misses U+2028 and friends,
+    # so a code that passed the check was stored with the invisible character in it
+    u = ingest_usccs[0]
+    path = write_enterprises_csv(tmp_path / "企业.csv", [u[:9] + space + u[9:].lower()])
+    report = import_files(ingest_wh, [path], now=ingest_now)
+    assert problems(report) == set()
+    assert set(stored(ingest_wh, "enterprises")) == {u}
+
+
 @pytest.mark.parametrize("delimiter", ["\t", ";"])
 def test_tab_and_semicolon_delimiters_are_detected(ingest_wh, tmp_path, ingest_usccs, ingest_now, delimiter):
     path = tmp_path / "企业.txt"
@@ -211,6 +223,24 @@ def test_csv_record_with_extra_fields_is_quarantined_on_its_own_line(ingest_wh, 
     assert problems(report) == {(3, "*", "bad_row"), (4, "region_code", "missing_required"),
                                 (4, "industry_code", "missing_required")}
     assert set(stored(ingest_wh, "enterprises")) == {u[0], u[3]}
+
+
+def test_unreadable_csv_record_is_a_file_error_naming_file_record_and_line(ingest_wh, tmp_path, ingest_usccs,
+                                                                           ingest_now):
+    # regression: on the record-by-record path a field over the csv module's size limit raised a
+    # bare csv.Error that stopped the whole import without naming the file or the line
+    u = ingest_usccs
+    ent = write_enterprises_csv(tmp_path / "企业.csv", u[:2])
+    path = tmp_path / "大字段.csv"
+    path.write_text("\n".join([
+        "统一社会信用代码,企业名称,行政区划代码,行业代码",
+        f"{u[2]},甲,330481,3311,多出来的",   # 2: extra field: read record by record
+        f"{u[3]},{'乙' * 200_000},330481,3311",  # 3: one field over 131,072 characters
+    ]), encoding="utf-8")
+    report = import_files(ingest_wh, [path, ent], now=ingest_now)
+    (error,) = report.errors
+    assert "大字段.csv" in error and "record 3 (line 3)" in error and "第 3 条记录" in error
+    assert set(stored(ingest_wh, "enterprises")) == {u[0], u[1]}  # the other file is imported
 
 
 def test_units_row_under_the_header_is_skipped_and_sets_units(ingest_wh, tmp_path, ingest_usccs, ingest_now):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,3 +39,14 @@ def as_arrow(values: object) -> pa.Array:
     if pa.types.is_dictionary(arr.type):
         arr = arr.cast(arr.type.value_type)
     return arr
+
+
+def reasons_by_distinct(values: object, check: Callable[[object], str | None]) -> list[str | None]:
+    """``check`` applied once per distinct value of a column (pyarrow dictionary encoding, nulls
+    included), its reasons taken back to the rows."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(as_arrow(values), null_encoding="encode")
+    reasons = pa.array([check(v) for v in encoded.dictionary.to_pylist()], pa.string())
+    return reasons.take(encoded.indices).to_pylist()

@@ -121,16 +121,6 @@ class Grouping:
     classes: frozenset[str]
 
 
-def _expand(code: str) -> set[str]:
-    ind = industries.industry(code)  # raises UnknownIndustryCode for a member not in the table
-    if ind.level == "class":
-        return {ind.code}
-    out: set[str] = set()
-    for child in industries.children(ind.code):
-        out |= _expand(child.code)
-    return out
-
-
 def load_groupings(spec: GroupingsFile) -> dict[str, Grouping]:
     """Expand a validated :class:`GroupingsFile` into :class:`Grouping` objects, keyed by id."""
     by_id = {g.id: g for g in spec.groupings}
@@ -142,7 +132,7 @@ def load_groupings(spec: GroupingsFile) -> dict[str, Grouping]:
         g = by_id[gid]
         out: set[str] = set()
         for code in g.members:
-            out |= _expand(code)
+            out.update(_classes_under(code))  # raises UnknownIndustryCode for a member not in the table
         for other in g.includes:
             out |= classes_of(other, _seen | {gid})
         return frozenset(out)
@@ -194,6 +184,7 @@ def _class_index() -> dict[str, frozenset[str]]:
 
 
 def _classes_under(code: str) -> list[str]:
+    """The classes (小类) at or below ``code``, in code order."""
     ind = industries.industry(code)
     if ind.level == "class":
         return [ind.code]

@@ -51,7 +51,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from zhizao.codes._columns import as_arrow, is_missing
+from zhizao.codes._columns import is_missing, reasons_by_distinct
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -319,16 +319,8 @@ def check_industry_codes(
     reasons are taken back to the rows, so 1,000,000 codes cost about as much as their distinct
     values. Integer or float columns (codes that went through Excel) are accepted.
     """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     _check_level(level)
-    arr = as_arrow(codes)
-    encoded = pc.dictionary_encode(arr, null_encoding="encode")
-    reasons = pa.array(
-        [check_industry_code(v, level=level) for v in encoded.dictionary.to_pylist()], pa.string()
-    )
-    return reasons.take(encoded.indices).to_pylist()
+    return reasons_by_distinct(codes, lambda v: check_industry_code(v, level=level))
 
 
 def parent(code: object) -> Industry | None:

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from zhizao.codes._columns import as_arrow, is_missing
+from zhizao.codes._columns import is_missing, reasons_by_distinct
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
@@ -249,16 +249,8 @@ def check_region_codes(
     codes: pa.Array | pa.ChunkedArray | Sequence[object], *, level: str | None = None
 ) -> list[str | None]:
     """Vectorised :func:`check_region_code`: each distinct value is checked once (pyarrow)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
     _check_level(level)
-    arr = as_arrow(codes)
-    encoded = pc.dictionary_encode(arr, null_encoding="encode")
-    reasons = pa.array(
-        [check_region_code(v, level=level) for v in encoded.dictionary.to_pylist()], pa.string()
-    )
-    return reasons.take(encoded.indices).to_pylist()
+    return reasons_by_distinct(codes, lambda v: check_region_code(v, level=level))
 
 
 def subregions(code: object, *, level: str | None = None) -> list[Region]:

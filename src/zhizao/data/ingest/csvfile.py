@@ -75,6 +75,11 @@ def _cjk_count(path: Path, upto: int) -> int:
     return len(re.findall(r"[\u4e00-\u9fff]", text))
 
 
+def _utf8_copy(path: Path, tmpdir: Path) -> Path:
+    """Where the UTF-8 transcoding of ``path`` is written (distinct for same-named files)."""
+    return tmpdir / f"{path.stem}.{hashlib.md5(str(path).encode()).hexdigest()[:8]}.utf8.csv"
+
+
 def detect_encoding(path: Path, *, tmpdir: Path, encoding: str | None = None) -> tuple[Path, str]:
     """The UTF-8 file to parse and the encoding the original was in (see module docstring)."""
     with open(path, "rb") as f:
@@ -89,11 +94,11 @@ def detect_encoding(path: Path, *, tmpdir: Path, encoding: str | None = None) ->
                                   f"cannot decode as {encoding}: byte offset {pos[0]} (line {pos[1]}, bytes {pos[2]})")
         if enc == "utf-8":
             return path, "utf-8-sig" if head.startswith(b"\xef\xbb\xbf") else "utf-8"
-        out = tmpdir / f"{path.stem}.{hashlib.md5(str(path).encode()).hexdigest()[:8]}.utf8.csv"
+        out = _utf8_copy(path, tmpdir)
         _transcode(path, enc, out)
         return out, enc
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel "Unicode text": UTF-16 with BOM
-        out = tmpdir / f"{path.stem}.{hashlib.md5(str(path).encode()).hexdigest()[:8]}.utf8.csv"
+        out = _utf8_copy(path, tmpdir)
         try:
             text = path.read_bytes().decode("utf-16")
         except UnicodeDecodeError as e:
@@ -125,7 +130,7 @@ def detect_encoding(path: Path, *, tmpdir: Path, encoding: str | None = None) ->
             f"cannot decode the file: as UTF-8 it fails at byte offset {pos8[0]} (line {pos8[1]}), "
             f"as GB18030/GBK at byte "
             f"offset {posg[0]} (line {posg[1]}, bytes {posg[2]}){guess}; save it as UTF-8 CSV")
-    out = tmpdir / f"{path.stem}.{hashlib.md5(str(path).encode()).hexdigest()[:8]}.utf8.csv"
+    out = _utf8_copy(path, tmpdir)
     _transcode(path, "gb18030", out)
     return out, "gb18030"
 
@@ -186,7 +191,11 @@ def open_csv(path: Path, *, tmpdir: Path, encoding: str | None) -> list[RawSheet
         # rows are numbered by record, as Excel shows a CSV (a quoted line break stays in its cell)
         skip = starts[data_start] if data_start < len(starts) else (starts[-1] + 1 if starts else 0)
         if slow:
-            yield from _csv_slow(utf8, delim, skip, data_start, ncols)
+            try:
+                yield from _csv_slow(utf8, delim, skip, data_start, ncols)
+            except _RecordError as e:
+                raise ImportFileError(path.name, f"第 {e.record} 条记录（第 {e.line} 行）无法读取：{e.error}",
+                                      f"cannot read record {e.record} (line {e.line}): {e.error}") from e
         else:
             yield from _csv_fast(utf8, delim, skip, data_start, ncols)
 
@@ -224,6 +233,14 @@ def _csv_fast(path: Path, delim: str, skip_lines: int, records_before: int, ncol
         raise NeedSlowPath()
 
 
+class _RecordError(Exception):
+    """Python's csv module cannot read a record (e.g. a field over its size limit)."""
+
+    def __init__(self, record: int, line: int, error: csv.Error):
+        super().__init__(f"record {record} (line {line}): {error}")
+        self.record, self.line, self.error = record, line, error
+
+
 def _csv_slow(path: Path, delim: str, skip_lines: int, records_before: int, ncols: int) -> Iterator[pa.RecordBatch]:
     """Python's csv module: short records padded, extra fields kept apart."""
     with open(path, encoding="utf-8-sig", newline="") as f:
@@ -234,7 +251,13 @@ def _csv_slow(path: Path, delim: str, skip_lines: int, records_before: int, ncol
         numbers: list[int] = []
         extras: list[str | None] = []
         number = records_before
-        for rec in reader:
+        while True:
+            try:
+                rec = next(reader, None)
+            except csv.Error as e:  # 1-based record and line numbers, as the user sees them
+                raise _RecordError(number + 1, skip_lines + reader.line_num, e) from e
+            if rec is None:
+                break
             number += 1
             numbers.append(number)
             extra = [v for v in rec[ncols:] if v.strip()]

@@ -32,6 +32,7 @@ _PREFIX = re.compile(r"^(?:其中[:：]?|\*+|＊+|[#№]\s*)")
 _SUFFIX = re.compile(r"(?:\*+|＊+)$")
 _UNIT_LINE = re.compile(r"(?:计量|金额|货币)?单位\s*[:：]\s*([^\s,，;；)）]+)")
 _CODE_ROW = {"甲", "乙", "丙", "丁", "a", "b", "c", "d"}
+_NOTE_PREFIXES = tuple(normalize_token(p) for p in NOTE_PREFIXES)
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,6 @@ class SheetLayout:
     unknown_headers: list[str]
     notes: list[str] = field(default_factory=list)
     unnamed: frozenset[int] = frozenset()  # positions with an empty header cell
-
-    def field_for(self, column: str) -> Field | None:
-        for f in self.fields:
-            if f.column.name == column:
-                return f
-        return None
 
 
 def clean_header(text: str | None) -> str:
@@ -154,7 +149,7 @@ def _is_notes_row(row: list[str | None], fields: list[Field]) -> tuple[bool, dic
     declared: dict[int, str] = {}
     for j, v in cells:
         low = normalize_token(v)
-        if any(low.startswith(normalize_token(p)) for p in NOTE_PREFIXES):
+        if low.startswith(_NOTE_PREFIXES):
             notes += 1
         elif low in _CODE_ROW or low in {"计量单位", "单位", "unit", "units"}:
             codes += 1
@@ -190,8 +185,7 @@ def layout(sheet: RawSheet, forced: Table | None) -> SheetLayout | None:
     fields: list[Field] = []
     unknown: list[str] = []
     by_column: dict[str, str] = {}
-    for j in range(ncols):
-        raw = header_row[j] if j < len(header_row) else None
+    for j, raw in enumerate(header_row):
         text = re.sub(r"\s+", " ", str(raw)).strip() if raw is not None else ""
         name = text or f"(第{j + 1}列 col {j + 1})"
         while name in seen:
@@ -243,7 +237,7 @@ def layout(sheet: RawSheet, forced: Table | None) -> SheetLayout | None:
                     u = declared[f.position]
                     fields[k] = Field(f.position, f.header, f.column, u, unit_factor(f.column.unit, u))
             start += 1
-    unnamed = frozenset(j for j in range(ncols) if j >= len(header_row) or not (header_row[j] or "").strip())
+    unnamed = frozenset(j for j, raw in enumerate(header_row) if not (raw or "").strip())
     return SheetLayout(table, hi, start, ncols, headers, fields, unknown, notes, unnamed)
 
 

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 
 from zhizao.data.ingest.reasons import FALSE_TOKENS, NULL_TOKENS, TRUE_TOKENS
 from zhizao.data.schema import Column
-from zhizao.data.units import unit_factor
+from zhizao.data.units import normalize_token, unit_factor
 
 _NUM_RE = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
 _DATE_RE = (r"^(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
@@ -204,7 +204,7 @@ def allowed_spellings(col: Column) -> tuple[list[str], list[str]]:
     keys, codes = [], []
     for code in col.allowed or ():
         for s in (code, code.replace("_", " "), *labels.get(code, ())):
-            k = s.lower().replace(" ", "")
+            k = normalize_token(s)  # folded as the cells are in parse_allowed
             if k not in keys:
                 keys.append(k)
                 codes.append(code)

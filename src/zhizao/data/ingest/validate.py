@@ -99,14 +99,17 @@ def _by_distinct(values: pa.ChunkedArray | pa.Array,
 
 
 def _usccs(values: list[str]) -> tuple[list[str], list[str | None]]:
-    from zhizao.codes.uscc import check_usccs
+    from zhizao.codes.uscc import check_usccs, normalize_uscc
 
     arr = pa.array(values, pa.string())
     reasons = check_usccs(arr)
-    # normalize_uscc, vectorised: NFKC, no whitespace, upper case
-    norm = pc.utf8_upper(pc.replace_substring_regex(pc.utf8_normalize(arr, "NFKC"), r"\s+", ""))
-    ok = pa.array([r is None for r in reasons], pa.bool_())
-    return pc.if_else(ok, norm, arr).to_pylist(), reasons
+    # A valid value of 18 ASCII characters (nearly all) only needs upper-casing; any other valid
+    # value goes through normalize_uscc itself, so what is stored is exactly what was checked
+    # (a regex \s misses whitespace such as U+2028 that normalize_uscc drops).
+    plain = pc.and_(pc.equal(pc.binary_length(arr), 18), pc.string_is_ascii(arr)).to_pylist()
+    norm = pc.utf8_upper(arr).to_pylist()
+    return [v if r is not None else u if p else normalize_uscc(v)
+            for v, r, p, u in zip(values, reasons, plain, norm, strict=True)], reasons
 
 
 def _uscc_lists(values: list[str]) -> tuple[list[str], list[str | None]]:

@@ -77,9 +77,6 @@ class GroupedSampler:
         out = np.where(empty, -1, self.order[pos] if len(self.order) else -1)
         return out
 
-    def count(self, query: np.ndarray) -> np.ndarray:
-        return np.searchsorted(self.keys, query, side="right") - np.searchsorted(self.keys, query, side="left")
-
 
 def take_strings(table: list[str] | pa.Array, idx: np.ndarray, mask: np.ndarray | None = None) -> pa.Array:
     """``table[idx]`` as a string array (nulls where ``mask``)."""

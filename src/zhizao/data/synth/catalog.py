@@ -42,6 +42,11 @@ class Geography:
     def n(self) -> int:
         return len(self.counties)
 
+    @property
+    def prefecture_share(self) -> np.ndarray:
+        """Share of enterprises by prefecture (sum of its counties' ``county_prob``)."""
+        return np.bincount(self.prefecture_of_county, weights=self.county_prob, minlength=len(self.prefectures))
+
 
 def build_geography(province: str, cal: Calibration, rng: np.random.Generator) -> Geography:
     prov = regions.region(province)
@@ -128,7 +133,7 @@ def build_industry(cal: Calibration, rng: np.random.Generator) -> IndustryCatalo
     cdiv: list[int] = []
     cw: list[float] = []
     for di, d in enumerate(divs):
-        kids = [c for c in _classes_under(d)]
+        kids = sorted((c for c in industries.classes(section=None) if c.code[:2] == d), key=lambda c: c.code)
         w = rng.gamma(0.8, 1.0, len(kids))
         for k, wk in zip(kids, w):
             classes.append(k.code)
@@ -165,13 +170,3 @@ def build_industry(cal: Calibration, rng: np.random.Generator) -> IndustryCatalo
         class_equipment=np.array(["equipment" in g for g in gs]),
         division_weight=dw / dw.sum(),
     )
-
-
-def _classes_under(code: str) -> list[industries.Industry]:
-    out: list[industries.Industry] = []
-    for kid in industries.children(code):
-        if kid.level == "class":
-            out.append(kid)
-        else:
-            out.extend(_classes_under(kid.code))
-    return sorted(out, key=lambda i: i.code)

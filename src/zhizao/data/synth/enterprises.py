@@ -47,7 +47,7 @@ def _levels(rng: np.random.Generator, score: np.ndarray, group: np.ndarray,
     return out
 
 
-def build_enterprises(uscc: np.ndarray, pop: Population, tr: Traits, panel: Panel, geo: Geography,
+def build_enterprises(uscc: pa.Array, pop: Population, tr: Traits, panel: Panel, geo: Geography,
                       cat: IndustryCatalog, cal: Calibration, rng: np.random.Generator) -> pa.Table:
     n = pop.n
     y_last = pop.years[-1]

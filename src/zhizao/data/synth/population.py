@@ -168,7 +168,7 @@ def build_population(n: int, years: tuple[int, ...], geo: Geography, cat: Indust
     # --- where: prefecture by systematic sampling along cumulative revenue (so each prefecture's
     # share of output is close to its calibrated share for any seed), county within prefecture
     # by county weight × a county-specific industry mix -----------------------------------------
-    pref_share = np.bincount(geo.prefecture_of_county, weights=geo.county_prob, minlength=len(geo.prefectures))
+    pref_share = geo.prefecture_share
     order = np.argsort(-r_ref, kind="stable")
     pos = np.cumsum(r_ref[order]) - 0.5 * r_ref[order]
     stripe = pos[-1] / 40.0 if n else 1.0

@@ -58,6 +58,17 @@ def _num(t: pa.Table, col: str) -> np.ndarray:
     return t.column(col).to_numpy(zero_copy_only=False).astype(np.float64)
 
 
+def _index_in(values: pa.ChunkedArray, value_set: pa.ChunkedArray) -> np.ndarray:
+    """Position of each value in ``value_set``; -1 where it is absent."""
+    return pc.fill_null(pc.index_in(values, value_set=value_set), -1).to_numpy(zero_copy_only=False)
+
+
+def _prefix(codes: pa.ChunkedArray, n: int, pad: str = "") -> np.ndarray:
+    """The first ``n`` characters of each code, plus ``pad`` (object array)."""
+    head = pc.utf8_slice_codeunits(codes, 0, n)
+    return (pc.binary_join_element_wise(head, pad, "") if pad else head).to_numpy(zero_copy_only=False)
+
+
 def _ratio(num: np.ndarray, den: np.ndarray, mask: np.ndarray) -> float | None:
     ok = mask & np.isfinite(num) & np.isfinite(den)
     d = den[ok].sum()
@@ -89,11 +100,9 @@ def calibration_report(tables: dict[str, pa.Table], calibration: Calibration) ->
     # land held per enterprise, aligned to the last year's rows
     held = parcels.filter(pc.is_valid(parcels.column("holder_uscc")))
     by = held.group_by("holder_uscc").aggregate([("area_mu", "sum")])
-    idx = pc.index_in(last.column("uscc"), value_set=by.column("holder_uscc")).to_numpy(zero_copy_only=False)
+    idx = _index_in(last.column("uscc"), by.column("holder_uscc"))
     area = by.column("area_mu_sum").to_numpy()
-    miss = pd_isnull(idx)
-    safe = np.where(miss, 0, np.nan_to_num(idx.astype(np.float64), nan=0.0)).astype(np.int64)
-    land = np.where(miss, 0.0, area[safe]) if len(area) else np.zeros(len(rev))
+    land = np.where(idx < 0, 0.0, area[np.maximum(idx, 0)]) if len(area) else np.zeros(len(rev))
     holds = land > 0
 
     # enterprise attributes aligned to the last year's rows
@@ -102,6 +111,8 @@ def calibration_report(tables: dict[str, pa.Table], calibration: Calibration) ->
     tiers = np.asarray(ent.column("certified_tier").to_pylist(), dtype=object)
     region = np.asarray(ent.column("region_code").to_pylist(), dtype=object)
     industry = np.asarray(ent.column("industry_code").to_pylist(), dtype=object)
+    prefecture = _prefix(ent.column("region_code"), 4, "00")
+    division = _prefix(ent.column("industry_code"), 2)
     n_above = int(above.sum())
 
     rows: list[CalibrationRow] = []
@@ -158,19 +169,19 @@ def calibration_report(tables: dict[str, pa.Table], calibration: Calibration) ->
     add("little_giant_share_of_above_scale", tg.little_giant_share_of_above_scale,
         n_lg / n_above if n_above else None)
     add("specialized_per_little_giant", tg.specialized_per_little_giant, n_sp / n_lg if n_lg else None)
-    lg_regions = region[tiers == "little_giant"]
-    lg_hz = np.array([r[:4] + "00" == _HANGZHOU for r in lg_regions], dtype=bool)
+    lg_hz = (prefecture[tiers == "little_giant"] == _HANGZHOU).astype(bool)
     add("little_giant_share_hangzhou", tg.little_giant_share_hangzhou, float(lg_hz.mean()) if n_lg else None)
     # same-firm nominal growth
-    p_idx = pc.index_in(last.column("uscc"), value_set=prev.column("uscc")).to_numpy(zero_copy_only=False)
-    has_p = ~pd_isnull(p_idx)
+    p_idx = _index_in(last.column("uscc"), prev.column("uscc"))
+    has_p = p_idx >= 0
     prev_rev = _num(prev, "revenue")
     growth = None
     if has_p.any():
-        pr = prev_rev[np.where(has_p, np.nan_to_num(p_idx.astype(np.float64), nan=0.0), 0).astype(np.int64)]
+        pr = prev_rev[np.maximum(p_idx, 0)]
         growth = float(rev[has_p].sum() / pr[has_p].sum() - 1)
     add("nominal_growth", tg.nominal_growth, growth)
-    manuf = np.array([13 <= int(c[:2]) <= 43 for c in industry], dtype=bool)
+    div_num = division.astype(np.int64)
+    manuf = (div_num >= 13) & (div_num <= 43)
     add("manufacturing_share", tg.manufacturing_share, float(manuf.mean()))
 
     # clusters
@@ -196,7 +207,7 @@ def calibration_report(tables: dict[str, pa.Table], calibration: Calibration) ->
     # divisions
     dshares = calibration.industry.revenue_share
     dtol = tg.division_revenue_share_tolerance
-    l_div = np.array([c[:2] for c in l_class], dtype=object)
+    l_div = division[e_idx]
     above_rev = rev[above].sum()
     for code, target in dshares.value.items():
         got = float(rev[above & (l_div == code)].sum() / above_rev) if above_rev > 0 else None
@@ -205,7 +216,7 @@ def calibration_report(tables: dict[str, pa.Table], calibration: Calibration) ->
 
     # prefectures
     shares = calibration.geography.prefecture_output_share
-    pref = np.array([r[:4] + "00" for r in l_region], dtype=object)
+    pref = prefecture[e_idx]
     tol = tg.prefecture_output_share_tolerance
     for code, target in shares.value.items():
         got = float(go[above & (pref == code)].sum() / prov_go) if prov_go > 0 else None
@@ -213,13 +224,6 @@ def calibration_report(tables: dict[str, pa.Table], calibration: Calibration) ->
             tolerance=tol.tolerance, source=shares.source, status=shares.status,
             unit="share of 规上 gross output")
     return rows
-
-
-def pd_isnull(a: np.ndarray) -> np.ndarray:
-    """True where an ``index_in`` result (object or float array) is null."""
-    if a.dtype == object:
-        return np.array([v is None for v in a], dtype=bool)
-    return np.isnan(a.astype(np.float64))
 
 
 def _fmt(v: float | None, unit: str) -> str:

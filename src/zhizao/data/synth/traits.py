@@ -102,7 +102,7 @@ def build_traits(pop: Population, geo: Geography, cat: IndustryCatalog, cal: Cal
 
     # --- certified tiers -------------------------------------------------------------------------
     counts = cal.geography.little_giant_city_counts.value
-    pref_share = np.bincount(geo.prefecture_of_county, weights=geo.county_prob, minlength=len(geo.prefectures))
+    pref_share = geo.prefecture_share
     lg = np.array([counts.get(p, 0.0) for p in geo.prefectures], dtype=np.float64)
     bias = (lg / lg.sum()) / pref_share if lg.sum() > 0 else np.ones(len(geo.prefectures))
     city_bias = np.log(np.maximum(bias, 0.05))[geo.prefecture_of_county[pop.county]]
