@@ -17,17 +17,32 @@ def test_cli_reference_in_docs_is_current():
     assert (DOCS / "cli.md").read_text(encoding="utf-8") == render_cli_reference()
 
 
-@pytest.mark.parametrize("name", sorted(CLI.commands))
+def _all_commands(group=CLI, prefix="zhizao"):
+    for name, sub in sorted(group.commands.items()):
+        yield f"{prefix} {name}", sub
+        if getattr(sub, "commands", None):
+            yield from _all_commands(sub, f"{prefix} {name}")
+
+
+COMMANDS = dict(_all_commands())
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_command_is_documented_and_has_help(name):
-    assert CLI.commands[name].help
-    assert f"## zhizao {name}" in (DOCS / "cli.md").read_text(encoding="utf-8")
+    assert COMMANDS[name].help
+    assert f"## {name}\n" in (DOCS / "cli.md").read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("name", sorted(CLI.commands))
+@pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_every_option_of_a_command_has_help_text(name):
-    for param in CLI.commands[name].params:
+    for param in COMMANDS[name].params:
         if getattr(param, "param_type_name", "") == "option" and param.name != "help":
             assert param.help, (name, param.name)
+
+
+def test_land_commands_are_reachable_from_the_main_cli():
+    assert {"zhizao land evaluate", "zhizao land explain", "zhizao land lowland", "zhizao land progress",
+            "zhizao land measures"} <= set(COMMANDS)
 
 
 def test_version_prints_the_package_version():

@@ -6,21 +6,15 @@ summary with Rich. Errors go to stderr with a non-zero exit.
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
 import zhizao
-
-SYNTHETIC_NOTE = "合成数据（非真实企业） / synthetic data, not real enterprises"
+from zhizao.shell import SYNTHETIC_NOTE, DbOption, _fail, _open, _progress, out
 
 app = typer.Typer(
     name="zhizao",
@@ -30,16 +24,6 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-DbOption = Annotated[
-    Optional[Path],
-    typer.Option("--db", help="Warehouse file (DuckDB). Default: $ZHIZAO_DB, else .zhizao/warehouse.duckdb.",
-                 envvar="ZHIZAO_DB", show_envvar=False),
-]
-
-
 def _version(value: bool) -> None:
     if value:
         out.print(f"zhizao {zhizao.__version__}")
@@ -52,30 +36,6 @@ def _root(
                                           help="Print the version and exit.")] = False,
 ) -> None:
     """智造 zhizao: regional manufacturing-policy platform."""
-
-
-@contextmanager
-def _progress(description: str) -> Iterator:
-    """A Rich progress bar fed by a ``callback(stage: str, fraction: float)``."""
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(),
-                  TimeElapsedColumn(), console=err, transient=True) as progress:
-        task = progress.add_task(description, total=1.0)
-
-        def callback(stage: str, fraction: float) -> None:
-            progress.update(task, description=f"{description}: {stage}", completed=max(0.0, min(1.0, fraction)))
-
-        yield callback
-
-
-def _open(db: Path | None):
-    from zhizao.data import store
-
-    return store.open_warehouse(db)
-
-
-def _fail(message: str) -> None:
-    err.print(f"[red]错误 / error:[/red] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(1)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -297,11 +257,30 @@ def render_cli_reference() -> str:
              ""]
     with context(command, info_name="zhizao", terminal_width=100) as ctx:
         parts += ["## zhizao", "", "```text", command.get_help(ctx).rstrip(), "```", ""]
-        for name in sorted(command.commands):
-            sub = command.commands[name]
-            with sub.context_class(sub, info_name=name, parent=ctx, terminal_width=100) as sub_ctx:
-                parts += [f"## zhizao {name}", "", "```text", sub.get_help(sub_ctx).rstrip(), "```", ""]
+        parts += _command_sections(command, ctx, "zhizao")
     return "\n".join(parts)
+
+
+def _command_sections(group, ctx, prefix: str) -> list[str]:
+    """One section per command, descending into command groups (``zhizao land evaluate``)."""
+    parts: list[str] = []
+    for name in sorted(group.commands):
+        sub = group.commands[name]
+        with sub.context_class(sub, info_name=name, parent=ctx, terminal_width=100) as sub_ctx:
+            parts += [f"## {prefix} {name}", "", "```text", sub.get_help(sub_ctx).rstrip(), "```", ""]
+            if getattr(sub, "commands", None):
+                parts += _command_sections(sub, sub_ctx, f"{prefix} {name}")
+    return parts
+
+
+def _add_levers() -> None:
+    """Lever command groups; imported last because they reuse this module's helpers."""
+    from zhizao.land_cli import land_app
+
+    app.add_typer(land_app, name="land")
+
+
+_add_levers()
 
 
 def main() -> None:

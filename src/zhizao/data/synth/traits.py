@@ -64,7 +64,6 @@ def build_traits(pop: Population, geo: Geography, cat: IndustryCatalog, cal: Cal
                  rng: np.random.Generator) -> Traits:
     n = pop.n
     ratios = cal.ratios
-    threshold = cal.size.above_scale_threshold.value
     act = pop.window(pop.active)
     nyw = act.shape[1]
     last = nyw - 1 - np.argmax(act[:, ::-1], axis=1)

@@ -1,0 +1,441 @@
+"""`zhizao land …`: the 亩均效益 (per-mu performance) commands.
+
+Shell only (STYLE.md 1.1): each command parses its arguments, calls ``zhizao.land`` (A: evaluate,
+explain; B: low-efficiency land, redevelopment; C: measures, roll-ups), writes the results as
+warehouse tables (``result_land_…``) and prints a Rich summary in Chinese and English. Errors
+go to stderr with exit 1. ``zhizao.cli`` adds ``land_app`` as ``zhizao land``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.table import Table as RichTable
+
+from zhizao.shell import DbOption, _fail, _open, _progress, err, out
+
+land_app = typer.Typer(
+    name="land",
+    help="亩均效益 (per-mu performance, 亩均论英雄): evaluate enterprises into classes A–D, explain a "
+         "class, flag low-efficiency land, track redevelopment, and price the differentiated measures.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+)
+
+MethodOption = Annotated[
+    Optional[str],
+    typer.Option("--method", help="Method: a shipped id (zhejiang-county-default, linhai-fixed, shandong) or a "
+                 "YAML file. Default: zhejiang-county-default."),
+]
+YearOption = Annotated[
+    Optional[int],
+    typer.Option("--year", help="Evaluation year. Default: the latest year with indicators in the warehouse."),
+]
+
+SYNTHETIC_NOTE = "合成数据 / synthetic data"
+METHODS_WITH_MEASURES = ("shandong",)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+def _load_method(method: str | None):
+    from zhizao.land import DEFAULT_METHOD, MethodError, load_method
+
+    try:
+        return load_method(method or DEFAULT_METHOD)
+    except (MethodError, OSError) as e:
+        _fail(str(e))
+
+
+def _indicator_years(wh) -> list[int]:
+    ind = wh.table("indicators")
+    return sorted(int(y) for y in ind.select("year").distinct().to_pyarrow().column("year").to_pylist())
+
+
+def _resolve_year(wh, year: int | None) -> tuple[int, list[int]]:
+    """The year asked (or the latest) and the years up to it that have indicators."""
+    years = _indicator_years(wh)
+    if not years:
+        _fail("the warehouse has no indicators: run `zhizao synth` or `zhizao import` first")
+    year = years[-1] if year is None else year
+    if year not in years:
+        _fail(f"no indicators for {year} in the warehouse (years present: {', '.join(map(str, years))})")
+    return year, [y for y in years if y <= year]
+
+
+def _evaluate(wh, method, years: list[int]):
+    """The evaluation table of each year the method covers (pyarrow, stacked), with progress."""
+    import pyarrow as pa
+
+    from zhizao.land import evaluate
+
+    tables = wh.tables()
+    years = [y for y in years if method.covers(y)]
+    if not years:
+        _fail(f"method {method.id} does not cover the years asked")
+    parts = []
+    with _progress("亩均评价 evaluate") as cb:
+        for i, y in enumerate(years):
+            cb(str(y), i / len(years))
+            try:
+                parts.append(evaluate(tables, method, year=y).to_pyarrow())
+            except ValueError as e:
+                _fail(str(e))
+        cb("done", 1.0)
+    return pa.concat_tables(parts, promote_options="default")
+
+
+def _is_synthetic(evaluation) -> bool:
+    from zhizao.data.synth.names import SYNTHETIC_MARK
+
+    names = evaluation.column("name").to_pylist()[:1000]
+    return any(isinstance(n, str) and n.startswith(SYNTHETIC_MARK) for n in names)
+
+
+def _stored_or_fresh(wh, method, year: int, years: list[int]):
+    """The stored ``result_land_evaluation`` when it holds ``year`` under ``method``, else a fresh run."""
+    import ibis
+
+    t = wh.con.table("result_land_evaluation") if _has_table(wh, "result_land_evaluation") else None
+    if t is not None and "method_id" in t.columns:
+        stored = t.filter((t.method_id == method.id) & (t.year <= year))
+        have = set(stored.select("year").distinct().to_pyarrow().column("year").to_pylist())
+        if year in have and set(years) <= have | {y for y in years if not method.covers(y)}:
+            return ibis.memtable(stored.drop("method_id").to_pyarrow())
+    return ibis.memtable(_evaluate(wh, method, years))
+
+
+def _has_table(wh, name: str) -> bool:
+    rows = wh.raw.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()
+    return rows[0][0] > 0
+
+
+def _with_method_id(table, method):
+    import pyarrow as pa
+
+    return table.append_column("method_id", pa.array([method.id] * table.num_rows, pa.string()))
+
+
+def _print_class_counts(evaluation, method, year: int, synthetic: bool) -> None:
+    rows = [r for r in evaluation.select(["year", "segment", "land_class"]).to_pylist() if r["year"] == year]
+    codes = list(method.classes)
+    t = RichTable(title=f"{year} 亩均评价 classes by segment — {method.name_zh}"
+                  + (f" ({SYNTHETIC_NOTE})" if synthetic else ""))
+    t.add_column("分类 segment", no_wrap=True)
+    for c in codes:
+        t.add_column(f"{c} {method.classes[c].name_zh}", justify="right")
+    t.add_column("不定等级 not graded", justify="right")
+    t.add_column("合计 total", justify="right")
+    from zhizao.report.land_xlsx import SEGMENT_SHEETS
+
+    for seg in [s for s in SEGMENT_SHEETS if any(r["segment"] == s for r in rows)]:
+        seg_rows = [r for r in rows if r["segment"] == seg]
+        counts = [sum(r["land_class"] == c for r in seg_rows) for c in codes]
+        t.add_row(f"{SEGMENT_SHEETS[seg]} {seg}", *(f"{n:,}" for n in counts), f"{len(seg_rows) - sum(counts):,}", f"{len(seg_rows):,}")
+    out.print(t)
+
+
+# --- commands --------------------------------------------------------------------------------
+@land_app.command("evaluate")
+def evaluate_cmd(
+    year: YearOption = None,
+    method: MethodOption = None,
+    xlsx: Annotated[Optional[Path], typer.Option("--xlsx", help="Also write the year's results as an XLSX "
+                                                 "workbook in the layout counties publish.")] = None,
+    by_county: Annotated[bool, typer.Option("--by-county", help="In the XLSX, one sheet per county × segment "
+                                            "instead of one per segment.")] = False,
+    db: DbOption = None,
+) -> None:
+    """Evaluate every enterprise (亩均效益综合评价) for a year and the years before it.
+
+    Writes the warehouse tables result_land_evaluation (every year evaluated, so consecutive
+    years in class can be counted) and result_land_class_rollup (classes by county), and
+    prints the class counts by segment for the year.
+    """
+    import ibis
+
+    from zhizao.land.rollups import class_rollup
+
+    m = _load_method(method)
+    with _open(db) as wh:
+        year, years = _resolve_year(wh, year)
+        evaluation = _evaluate(wh, m, years)
+        rollup = class_rollup(ibis.memtable(evaluation)).to_pyarrow()
+        name = wh.write_result("land_evaluation", _with_method_id(evaluation, m))
+        wh.write_result("land_class_rollup", rollup)
+    synthetic = _is_synthetic(evaluation)
+    _print_class_counts(evaluation, m, year, synthetic)
+    out.print(f"{evaluation.num_rows:,} rows ({', '.join(map(str, sorted(set(evaluation.column('year').to_pylist()))))}) "
+              f"written to {name}; classes by county in result_land_class_rollup")
+    if xlsx is not None:
+        from zhizao.report.land_xlsx import write_land_xlsx
+
+        this_year = evaluation.filter(_year_mask(evaluation, year))
+        write_land_xlsx(this_year, xlsx, method=m, synthetic=synthetic, by_county=by_county)
+        out.print(f"XLSX written to {xlsx}")
+
+
+def _year_mask(table, year: int):
+    import pyarrow.compute as pc
+
+    return pc.equal(table.column("year"), year)
+
+
+@land_app.command("explain")
+def explain_cmd(
+    uscc: Annotated[str, typer.Argument(help="The enterprise's 统一社会信用代码 (USCC).")],
+    year: YearOption = None,
+    method: MethodOption = None,
+    lang: Annotated[str, typer.Option("--lang", help="Language of the explanation: zh or en.")] = "zh",
+    db: DbOption = None,
+) -> None:
+    """Explain one enterprise's class: each indicator, benchmark and score, and what it would need to
+    reach the next class up (差距)."""
+    from zhizao.land import explain, next_class_gap, render
+
+    if lang not in ("zh", "en"):
+        _fail(f"--lang {lang!r}: choose zh or en")
+    m = _load_method(method)
+    with _open(db) as wh:
+        year, _ = _resolve_year(wh, year)
+        known = wh.table("enterprises")
+        if known.filter(known.uscc == uscc).count().to_pyarrow().as_py() == 0:
+            _fail(f"no enterprise with USCC {uscc} in the warehouse")
+        evaluation = _stored_or_fresh(wh, m, year, [year])
+        try:
+            ex = explain(evaluation, m, uscc=uscc, year=year)
+        except (KeyError, LookupError, ValueError) as e:
+            _fail(str(e.args[0]) if e.args else str(e))
+    out.print(render(ex, lang=lang), highlight=False)
+    gaps = next_class_gap(ex, m)
+    if gaps:
+        _print_gaps(gaps, ex, m, lang)
+
+
+def _print_gaps(gaps, ex, method, lang: str) -> None:
+    from zhizao.land import INDICATORS
+
+    zh = lang == "zh"
+    codes = list(method.classes)
+    up = codes[codes.index(ex.land_class) - 1]
+    t = RichTable(title=(f"升至 {up} 类所需（单项指标，现行基准值）" if zh else
+                         f"To reach class {up} (one indicator alone, current benchmarks)"))
+    for c in (("指标", "现值", "所需值", "增幅", "说明") if zh else
+              ("indicator", "current", "needed", "increase", "note")):
+        t.add_column(c, justify="right" if c not in ("指标", "说明", "indicator", "note") else "left")
+    for g in gaps:
+        d = INDICATORS.get(g.indicator)
+        name = (d.name_zh if zh else d.name_en) if d else g.indicator
+        unit = f" {d.unit}" if d else ""
+        fmt = (lambda v: "—" if v is None else (f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}") + unit)
+        note = g.note if g.reachable or not zh else "单项无法达到（封顶）"
+        t.add_row(name, fmt(g.current_value), fmt(g.needed_value),
+                  "—" if g.increase_pct is None else f"{g.increase_pct:+.1f}%", note)
+    out.print(t)
+
+
+@land_app.command("lowland")
+def lowland_cmd(
+    year: YearOption = None,
+    method: MethodOption = None,
+    rules: Annotated[Optional[Path], typer.Option("--rules", help="Low-efficiency-land rules (YAML). Default: "
+                                                  "the shipped Zhejiang rules.")] = None,
+    xlsx: Annotated[Optional[Path], typer.Option("--xlsx", help="Also write the flagged parcels and the area "
+                                                 "totals to this XLSX file.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Flag low-efficiency industrial land (低效工业用地) with every reason that applies; totals by county.
+
+    Writes result_land_lowland_flags (parcel × reason), result_land_lowland_parcels (one row per
+    flagged parcel) and result_land_lowland_totals (area by county and reason).
+    """
+    import ibis
+
+    from zhizao.land import lowland
+
+    m = _load_method(method)
+    try:
+        r = lowland.load_lowland_rules(rules)
+    except (OSError, ValueError) as e:
+        _fail(str(e))
+    with _open(db) as wh:
+        year, years = _resolve_year(wh, year)
+        evaluation = _stored_or_fresh(wh, m, year, years)
+        tables = wh.tables()
+        with _progress("低效用地 lowland") as cb:
+            cb("flags", 0.2)
+            flags = lowland.flag_parcels(tables["parcels"], evaluation, tables["enterprises"], r, year=year)
+            flags_pa = flags.to_pyarrow()
+            cb("parcels", 0.5)
+            parcels = lowland.lowland_parcels(tables["parcels"], evaluation, tables["enterprises"], r,
+                                              year=year).to_pyarrow()
+            cb("totals", 0.8)
+            totals = lowland.area_totals(ibis.memtable(flags_pa)).to_pyarrow()
+            cb("done", 1.0)
+        wh.write_result("land_lowland_flags", flags_pa)
+        wh.write_result("land_lowland_parcels", parcels)
+        wh.write_result("land_lowland_totals", totals)
+    _print_lowland(totals, year)
+    out.print(f"{parcels.num_rows:,} flagged parcels written to result_land_lowland_parcels")
+    if xlsx is not None:
+        _write_tables_xlsx(xlsx, {"低效地块 parcels": parcels, "面积汇总 totals": totals},
+                           synthetic=_is_synthetic(evaluation.to_pyarrow()))
+        out.print(f"XLSX written to {xlsx}")
+
+
+def _print_lowland(totals, year: int) -> None:
+    from zhizao.land.lowland import REASON_ZH
+
+    rows = totals.to_pylist()
+    reasons = sorted({r["reason"] for r in rows}, key=lambda x: (x == "any", x))
+    t = RichTable(title=f"{year} 低效工业用地 low-efficiency land: 亩 (parcels) by county and reason")
+    t.add_column("区县 county")
+    for reason in reasons:
+        t.add_column("合计 any" if reason == "any" else f"{REASON_ZH.get(reason, reason)}", justify="right")
+    for county in sorted({r["region_code"] for r in rows}):
+        cells = {r["reason"]: r for r in rows if r["region_code"] == county}
+        t.add_row(county, *(f"{cells[x]['area_mu']:,.0f} ({cells[x]['parcels']:,})" if x in cells else ""
+                            for x in reasons))
+    out.print(t)
+
+
+def _write_tables_xlsx(path: Path, sheets: dict, *, synthetic: bool) -> None:
+    """A plain workbook: one sheet per table (English column names), synthetic line on top."""
+    from openpyxl import Workbook
+
+    from zhizao.report.land_xlsx import SYNTHETIC_LINE
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, table in sheets.items():
+        ws = wb.create_sheet(name[:31])
+        if synthetic:
+            ws.append([SYNTHETIC_LINE])
+        ws.append(table.column_names)
+        for row in table.to_pylist():
+            ws.append([v if isinstance(v, (int, float, str, type(None))) else str(v) for v in row.values()])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+
+
+@land_app.command("progress")
+def progress_cmd(
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Reference date YYYY-MM-DD. Default: today.")] = None,
+    targets: Annotated[Optional[Path], typer.Option("--targets", help="Target plan (YAML). Default: the shipped "
+                                                    "Zhejiang plan (50,000 mu redeveloped, 100,000 mu revived).")] = None,
+    share: Annotated[Optional[float], typer.Option("--share", min=0.0, max=1.0, help="Scale the targets to this "
+                                                   "share of the province (a synthetic province is a fraction "
+                                                   "of Zhejiang). Default: the plan file's share.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Redevelopment (低效用地再开发) and revival (盘活) progress against the area targets, with a
+    linear year-end projection.
+
+    Completions are read from the parcels' status; a parcel's completion is counted in the
+    year of --as-of when its status changed to redeveloped/revived in that year (from the
+    stored history result_land_parcel_status, if any), or, with no history, when its current
+    status is redeveloped/revived (an assumption, stated in the output). Writes
+    result_land_redevelopment_progress.
+    """
+    try:
+        when = date.fromisoformat(as_of) if as_of else date.today()
+    except ValueError:
+        _fail(f"--as-of {as_of!r}: expected a date such as 2024-06-30")
+    import ibis
+
+    from zhizao.land import redevelop
+
+    try:
+        plan = redevelop.load_targets(targets, share=share)
+    except (OSError, ValueError) as e:
+        _fail(str(e))
+    with _open(db) as wh:
+        parcels = wh.table("parcels")
+        history = None
+        if _has_table(wh, "result_land_parcel_status"):
+            history = wh.con.table("result_land_parcel_status")
+        with _progress("再开发 progress") as cb:
+            cb("paths", 0.2)
+            if history is not None:
+                paths = redevelop.parcel_paths(parcels, year=when.year, status_history=history)
+                events = redevelop.redevelopment_events(paths)
+                done = events.filter(events.year == when.year).mutate(
+                    month=ibis.literal(f"{when.year}-01"))   # known by year only: counts from January
+            else:
+                done = parcels.select("parcel_id", "region_code", "area_mu", kind=parcels.status,
+                                      month=ibis.literal(f"{when.year}-01"))
+            parts = []
+            for i, target in enumerate(plan.targets):
+                cb(target.id, 0.3 + 0.6 * i / len(plan.targets))
+                d = done.filter(done.kind.isin(list(target.statuses)))
+                row = redevelop.progress(d, plan.scaled_mu(target.id), as_of=when).to_pyarrow()
+                parts.append({"target": target.id, "name_zh": target.name_zh, **row.to_pylist()[0]})
+            cb("done", 1.0)
+        import pyarrow as pa
+
+        result = pa.Table.from_pylist([{**p, "as_of": when} for p in parts])
+        wh.write_result("land_redevelopment_progress", result)
+    t = RichTable(title=f"低效用地再开发进度 redevelopment progress as of {when.isoformat()} — {plan.name_zh}")
+    for c in ("目标 target", "目标面积 target (亩)", "已完成 done (亩)", "完成率 share", "年底预计 projected (亩)",
+              "按期 on track"):
+        t.add_column(c, justify="left" if c.startswith("目标 target") else "right")
+    for p in parts:
+        t.add_row(f"{p['name_zh']} {p['target']}", f"{p['target_mu']:,.0f}", f"{p['done_mu']:,.0f}",
+                  f"{p['share_of_target']:.1%}", f"{p['projected_mu']:,.0f}", "✓" if p["on_track"] else "✗")
+    out.print(t)
+    if history is None:
+        out.print("无地块状态历史 / no parcel status history: parcels now redeveloped or revived are counted as "
+                  f"done in {when.year} (assumption)")
+    if plan.share != 1.0:
+        out.print(f"targets scaled to {plan.share:.2%} of the province")
+
+
+@land_app.command("measures")
+def measures_cmd(
+    year: YearOption = None,
+    method: MethodOption = None,
+    db: DbOption = None,
+) -> None:
+    """Differentiated measures (差别化政策): the surcharge or rebate per enterprise under the method's
+    schedule, by class and consecutive years in class, with totals by county and class.
+
+    Writes result_land_measures (per enterprise and rule) and result_land_measure_totals.
+    """
+    import ibis
+
+    from zhizao.land.measures import apply_schedule, measure_totals
+
+    m = _load_method(method)
+    if m.measures is None:
+        out.print(f"方法 {m.id} 没有差别化措施表 / method {m.id} has no measure schedule; "
+                  f"methods with one: {', '.join(METHODS_WITH_MEASURES)} (e.g. --method shandong)")
+        raise typer.Exit(0)
+    with _open(db) as wh:
+        year, years = _resolve_year(wh, year)
+        evaluation = _stored_or_fresh(wh, m, year, years)
+        with _progress("差别化措施 measures") as cb:
+            cb("schedule", 0.3)
+            charges = apply_schedule(evaluation, m.measures, year=year)
+            charges_pa = charges.to_pyarrow()
+            cb("totals", 0.8)
+            totals = measure_totals(ibis.memtable(charges_pa)).to_pyarrow()
+            cb("done", 1.0)
+        wh.write_result("land_measures", charges_pa)
+        wh.write_result("land_measure_totals", totals)
+    t = RichTable(title=f"{year} 差别化措施 measures — {m.name_zh}")
+    for c in ("区县 county", "等级 class", "规则 rule", "企业 firms", "可计算 computable", "用量 use",
+              "加价/返还 extra (元 yuan)"):
+        t.add_column(c, justify="left" if c.startswith(("区县", "等级", "规则")) else "right")
+    for r in totals.to_pylist():
+        t.add_row(r["region_code"], r["land_class"], r["rule_id"], f"{r['firms']:,}", f"{r['computable_firms']:,}",
+                  f"{r['resource_use'] or 0:,.0f}", f"{r['extra_charge_yuan'] or 0:,.0f}")
+    out.print(t)
+    total = sum(r["extra_charge_yuan"] or 0 for r in totals.to_pylist())
+    not_computable = sum(r["firms"] - r["computable_firms"] for r in totals.to_pylist())
+    out.print(f"合计 total: {total:,.0f} 元 yuan; {charges_pa.num_rows:,} enterprise × rule rows"
+              + (f"; {not_computable:,} not computable (see not_computable_reason)" if not_computable else ""))
+    if not_computable:
+        err.print(f"{not_computable:,} rows could not be priced: the resource use is missing or not in the schema")

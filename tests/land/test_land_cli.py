@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import duckdb
+import typer
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from zhizao.land_cli import land_app
+
+runner = CliRunner()
+CLI = typer.main.get_command(land_app)
+
+
+def run(*args):
+    return runner.invoke(land_app, [str(a) for a in args])
+
+
+def table_names(db):
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+
+
+def latest_year(db):
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute("SELECT max(year) FROM indicators").fetchone()[0]
+
+
+def test_every_land_command_and_option_has_help_text():
+    for name, cmd in CLI.commands.items():
+        assert cmd.help, name
+        for p in cmd.params:
+            if getattr(p, "param_type_name", "") == "option" and p.name != "help":
+                assert p.help, (name, p.name)
+
+
+def test_the_land_app_has_the_five_commands():
+    assert set(CLI.commands) >= {"evaluate", "explain", "lowland", "progress", "measures"}
+
+
+def test_evaluate_writes_every_year_and_prints_class_counts(c_db):
+    result = run("evaluate", "--db", c_db)
+    assert result.exit_code == 0, result.output
+    assert "result_land_evaluation" in table_names(c_db)
+    with duckdb.connect(str(c_db), read_only=True) as con:
+        years = con.execute("SELECT count(DISTINCT year) FROM result_land_evaluation").fetchone()[0]
+    assert years >= 2
+    assert "规上企业" in result.output and "合成数据" in result.output
+
+
+def test_evaluate_writes_an_xlsx_with_a_sheet_per_segment(c_db, tmp_path):
+    path = tmp_path / "land.xlsx"
+    result = run("evaluate", "--db", c_db, "--xlsx", path)
+    assert result.exit_code == 0, result.output
+    assert "规上企业" in load_workbook(path).sheetnames
+
+
+def test_evaluate_for_a_year_without_data_fails_with_a_message(c_db):
+    result = run("evaluate", "--db", c_db, "--year", 1999)
+    assert result.exit_code == 1
+    assert "no indicators for 1999" in result.output
+
+
+def test_an_unknown_method_fails_with_a_message(c_db):
+    result = run("evaluate", "--db", c_db, "--method", "atlantis")
+    assert result.exit_code == 1
+    assert "atlantis" in result.output
+
+
+def test_measures_without_a_schedule_names_methods_that_have_one(c_db):
+    result = run("measures", "--db", c_db)
+    assert result.exit_code == 0, result.output
+    assert "shandong" in result.output
+
+
+def test_measures_under_shandong_writes_charges_and_totals(c_db):
+    result = run("measures", "--db", c_db, "--method", "shandong")
+    assert result.exit_code == 0, result.output
+    assert {"result_land_measures", "result_land_measure_totals"} <= table_names(c_db)
+    assert "合计 total" in result.output
+
+
+def test_explain_prints_an_explanation_for_a_graded_enterprise(c_db):
+    assert run("evaluate", "--db", c_db).exit_code == 0
+    with duckdb.connect(str(c_db), read_only=True) as con:
+        uscc = con.execute("SELECT uscc FROM result_land_evaluation WHERE land_class = 'C' "
+                           "ORDER BY year DESC, uscc LIMIT 1").fetchone()[0]
+    result = run("explain", uscc, "--db", c_db, "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert uscc in result.output
+
+
+def test_explain_an_unknown_enterprise_fails_with_a_message(c_db):
+    result = run("explain", "91330000000000000X", "--db", c_db)
+    assert result.exit_code == 1
+    assert "no enterprise" in result.output
+
+
+def test_lowland_writes_flags_and_prints_area_by_county(c_db):
+    result = run("lowland", "--db", c_db)
+    assert result.exit_code == 0, result.output
+    assert {"result_land_lowland_flags", "result_land_lowland_totals"} <= table_names(c_db)
+    assert "亩" in result.output
+
+
+def test_progress_reports_against_the_targets(c_db):
+    year = latest_year(c_db)
+    result = run("progress", "--db", c_db, "--as-of", f"{year}-06-30")
+    assert result.exit_code == 0, result.output
+    assert "result_land_redevelopment_progress" in table_names(c_db)
+
+
+def test_progress_rejects_a_bad_date(c_db):
+    result = run("progress", "--db", c_db, "--as-of", "June")
+    assert result.exit_code == 1
+    assert "expected a date" in result.output
