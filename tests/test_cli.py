@@ -103,6 +103,8 @@ def test_demo_builds_and_summarises_a_small_province(tmp_path):
     assert "synthetic" in result.output and "Where to look" in result.output
     summary = (out_dir / "summary.md").read_text(encoding="utf-8")
     assert "合成数据" in summary and "330100 杭州市" in summary
+    assert "亩均效益 classes" in summary and "| above_scale | A |" in summary
+    assert "Low-efficiency land by reason" in summary
     assert (out_dir / "warehouse.duckdb").exists() and (out_dir / "data" / "enterprises.parquet").exists()
 
 

@@ -33,9 +33,36 @@ def _regional_overview(wh: store.Warehouse, year: int) -> dict[str, pa.Table]:
     }
 
 
+def _land_evaluation(wh: store.Warehouse, year: int) -> dict[str, pa.Table]:
+    """亩均效益 classes (default Zhejiang-county method) and low-efficiency land for the year."""
+    from zhizao import land
+    from zhizao.land import lowland, rollups
+
+    t = wh.tables()
+    method = land.load_method(land.DEFAULT_METHOD)
+    years = [y for y in (year - 2, year - 1, year)
+             if t["indicators"].filter(t["indicators"].year == y).count().execute() > 0]
+    evaluation = land.evaluate_years(t, method, years=years).to_pyarrow()
+    wh.write_result("land_evaluation", evaluation)
+    ev = wh.con.table("result_land_evaluation")
+    latest = ev.filter(ev.year == year)
+    by_segment = (latest.group_by(["segment", "land_class"]).aggregate(firms=latest.count(),
+                                                                       area_mu=latest.area_mu.sum())
+                  .order_by(["segment", "land_class"]))
+    rules = lowland.load_lowland_rules()
+    flags = lowland.flag_parcels(t["parcels"], ev, t["enterprises"], rules, year=year)
+    totals = lowland.area_totals(flags, by=("reason",)).order_by("reason")
+    return {
+        "land_classes_by_segment": by_segment.to_pyarrow(),
+        "land_class_by_county": rollups.class_rollup(latest, by=("region_code",)).to_pyarrow(),
+        "land_lowland_by_reason": totals.to_pyarrow(),
+    }
+
+
 #: Every analysis the demo runs, in order: (name, function(warehouse, year) -> result tables).
 ANALYSES: list[tuple[str, Callable[[store.Warehouse, int], dict[str, pa.Table]]]] = [
     ("regional_overview", _regional_overview),
+    ("land_evaluation", _land_evaluation),
 ]
 
 
@@ -97,7 +124,7 @@ def run_demo(*, out_dir: Path, db_path: Path, enterprises: int = 50_000, seed: i
             progress(name, 0.8 + 0.15 * k / len(ANALYSES))
             for result_name, table in analysis(wh, year).items():
                 wh.write_result(result_name, table)
-                summaries[result_name] = table.to_pylist()
+                summaries[result_name] = table.to_pylist()  # analyses return summary-sized tables
         counts = wh.counts()
 
     calibration = synth.calibration_report(tables, synth.load_calibration())
@@ -150,6 +177,19 @@ def _summary_markdown(year, counts, summaries, calibration, report) -> str:
         lines.append(f"| {r['prefecture']} {name} | {r['enterprises']:,} | {r['above_scale_enterprises']:,} | "
                      f"{(r['revenue'] or 0) / 1e8:,.1f} | {(r['value_added'] or 0) / 1e8:,.1f} | "
                      f"{(r['taxes'] or 0) / 1e8:,.1f} |")
+    lines += ["", f"## 亩均效益 classes {year} (method zhejiang-county-default; table result_land_evaluation)", "",
+              "| segment | class | firms | land (亩) |", "|---|---|---:|---:|"]
+    lines += [f"| {r['segment']} | {r['land_class'] or '不定等级 not graded'} | {r['firms']:,} | {r['area_mu'] or 0:,.0f} |"
+              for r in summaries["land_classes_by_segment"]]
+    lines += ["", "## Low-efficiency land by reason (table result_land_lowland_by_reason)", "",
+              "| reason | " + " | ".join(k for k in summaries["land_lowland_by_reason"][0] if k != "reason") + " |"
+              if summaries["land_lowland_by_reason"] else "(none)"]
+    if summaries["land_lowland_by_reason"]:
+        keys = [k for k in summaries["land_lowland_by_reason"][0] if k != "reason"]
+        lines.append("|---|" + "---:|" * len(keys))
+        lines += ["| " + r["reason"] + " | " + " | ".join(
+            f"{r[k]:,.0f}" if isinstance(r[k], (int, float)) else str(r[k]) for k in keys) + " |"
+            for r in summaries["land_lowland_by_reason"]]
     lines += ["", "## Calibration: target and achieved", "", "| figure | target | achieved | ok | status | source |",
               "|---|---|---|---|---|---|"]
     lines += [f"| {r.name} | {r.target_text} | {r.achieved_text} | {'✓' if r.ok else '✗'} | {r.status} | {r.source} |"

@@ -217,6 +217,7 @@ def explain_cmd(
 
 def _print_gaps(gaps, ex, method, lang: str) -> None:
     from zhizao.land import INDICATORS
+    from zhizao.land.method import display_value
 
     zh = lang == "zh"
     codes = list(method.classes)
@@ -229,10 +230,8 @@ def _print_gaps(gaps, ex, method, lang: str) -> None:
     for g in gaps:
         d = INDICATORS.get(g.indicator)
         name = (d.name_zh if zh else d.name_en) if d else g.indicator
-        unit = f" {d.unit}" if d else ""
-        fmt = (lambda v: "—" if v is None else (f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}") + unit)
         note = g.note if g.reachable or not zh else "单项无法达到（封顶）"
-        t.add_row(name, fmt(g.current_value), fmt(g.needed_value),
+        t.add_row(name, display_value(g.indicator, g.current_value), display_value(g.indicator, g.needed_value),
                   "—" if g.increase_pct is None else f"{g.increase_pct:+.1f}%", note)
     out.print(t)
 

@@ -209,9 +209,10 @@ def tax_case(name: str, u1_taxes: float, *, rules: LowlandRules = RULES) -> str:
     return case(name, ps, ev, {"U1": "3411", "U2": "3411"}, rules=rules)
 
 
-tax_case("tax_at", 1_000_000.0)     # 100,000/mu; average 4,000,000 / 20 = 200,000; line 100,000
-tax_case("tax_below", 999_000.0)    # 99,900/mu; average 3,999,000 / 20 = 199,950; line 99,975
-tax_case("tax_above", 1_001_000.0)
+HALF = rules_with(low_tax_per_mu__value=0.5)  # a county whose line is half the average
+tax_case("tax_at", 1_000_000.0, rules=HALF)     # 100,000/mu; average 4,000,000 / 20 = 200,000; line 100,000
+tax_case("tax_below", 999_000.0, rules=HALF)    # 99,900/mu; average 3,999,000 / 20 = 199,950; line 99,975
+tax_case("tax_above", 1_001_000.0, rules=HALF)
 tax_case("tax_low", 500_000.0)
 ABSOLUTE = rules_with(low_tax_per_mu__kind="absolute", low_tax_per_mu__value=50_000.0)
 ABS_CASES = [(500_000.0, False), (499_999.0, True), (500_001.0, False)]

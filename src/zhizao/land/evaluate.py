@@ -245,6 +245,7 @@ def evaluate(tables: dict, method: LandMethod, *, year: int) -> ir.Table:
         cols[f"{i}_benchmark"] = bench
     u = u.mutate(**cols)
     u = _barrier(u, "bench")
+    # raw score, cap and floor once per item (each is used several times below: keep them columns)
     cols = {}
     for i in ids:
         x, bench = u[f"{i}_value"], u[f"{i}_benchmark"]
@@ -256,16 +257,23 @@ def evaluate(tables: dict, method: LandMethod, *, year: int) -> ir.Table:
             raw_pairs.append((cond, raw))
             cap_pairs.append((cond, ibis.literal(it.cap * it.weight if it.cap else None, "float64")))
             floor_pairs.append((cond, ibis.literal(it.floor, "float64")))
-        raw = _cases(raw_pairs, ibis.null("float64"))
-        cap = _cases(cap_pairs, ibis.null("float64"))
-        flo = _cases(floor_pairs, ibis.null("float64"))
+        cols[f"{i}__raw"] = _cases(raw_pairs, ibis.null("float64"))
+        cols[f"{i}__cap"] = _cases(cap_pairs, ibis.null("float64"))
+        cols[f"{i}__flo"] = _cases(floor_pairs, ibis.null("float64"))
+        cols[f"{i}__in"] = u.segment.isin(in_seg(i))
+    u = u.mutate(**cols)
+    u = _barrier(u, "raw")
+    cols = {}
+    for i in ids:
+        x, bench = u[f"{i}_value"], u[f"{i}_benchmark"]
+        raw, cap, flo = u[f"{i}__raw"], u[f"{i}__cap"], u[f"{i}__flo"]
         capped = cap.notnull() & (raw > cap)
         floored = raw < flo
         cols[f"{i}__capped"] = capped.fill_null(False)
         cols[f"{i}__floored"] = floored.fill_null(False)
         cols[f"{i}__s"] = capped.ifelse(cap, floored.ifelse(flo, raw))
-        cols[f"{i}__in"] = u.segment.isin(in_seg(i))
-        cols[f"{i}__nobench"] = u.segment.isin(in_seg(i)) & x.notnull() & (bench.isnull() | (bench <= 0))
+        cols[f"{i}__nobench"] = u[f"{i}__in"] & x.notnull() & (bench.isnull() | (bench <= 0))
+        cols[f"{i}__miss"] = u[f"{i}__in"] & x.isnull()
     u = u.mutate(**cols)
     u = _barrier(u, "items")
 
@@ -277,20 +285,25 @@ def evaluate(tables: dict, method: LandMethod, *, year: int) -> ir.Table:
         u = u.left_join(sa, keys).drop(*[f"{k}_right" for k in keys])
     cols = {}
     for i in ids:
-        miss = u[f"{i}__in"] & u[f"{i}_value"].isnull()
+        miss = u[f"{i}__miss"]
         avg_segs = in_seg(i, lambda it: it.missing == "segment_average_score")
-        use_avg = miss & u.segment.isin(avg_segs)
+        use_avg = (miss & u.segment.isin(avg_segs)) if avg_segs else None
         s = u[f"{i}__s"]
-        score = _cases([(~u[f"{i}__in"], ibis.null("float64")),
-                        (use_avg, u[f"{i}__segavg"] if avg_segs else ibis.null("float64")),
-                        (miss | u[f"{i}__nobench"], 0.0)], s)
+        score = _cases([(~u[f"{i}__in"], ibis.null("float64"))]
+                       + ([(use_avg, u[f"{i}__segavg"])] if avg_segs else [])
+                       + [(miss | u[f"{i}__nobench"], 0.0)], s)
         cols[f"{i}_score"] = score
+        # flag pieces whose condition is false by construction are left out (same text)
+        if avg_segs:
+            cols[f"{i}__useavg"] = use_avg
+            flag_parts += [(f"{i}__useavg", f"missing_{i}_avg_score"),
+                           (lambda t, i=i: t[f"{i}__miss"] & ~t[f"{i}__useavg"], f"missing_{i}_zero")]
+        else:
+            flag_parts.append((f"{i}__miss", f"missing_{i}_zero"))
         flag_parts += [
-            (use_avg, f"missing_{i}_avg_score"),
-            (miss & ~use_avg, f"missing_{i}_zero"),
-            (u[f"{i}__nobench"], f"no_benchmark:{i}"),
-            (u[f"{i}__in"] & ~miss & u[f"{i}__capped"], f"capped:{i}"),
-            (u[f"{i}__in"] & ~miss & u[f"{i}__floored"], f"floored:{i}"),
+            (f"{i}__nobench", f"no_benchmark:{i}"),
+            (lambda t, i=i: ~t[f"{i}__miss"] & t[f"{i}__capped"], f"capped:{i}"),
+            (lambda t, i=i: ~t[f"{i}__miss"] & t[f"{i}__floored"], f"floored:{i}"),
         ]
     u = u.mutate(**cols)
     u = _barrier(u, "scores")
@@ -317,7 +330,10 @@ def evaluate(tables: dict, method: LandMethod, *, year: int) -> ir.Table:
                  veto_class=_cases(veto_pairs, ibis.null("string")))
 
     # narrow first: only the output columns travel on (the rank window then sorts a narrow table)
-    flags = ibis.literal(";").join([cond.ifelse(code, ibis.null("string")) for cond, code in flag_parts])
+    def _cond(c):
+        return u[c] if isinstance(c, str) else c(u) if callable(c) else c
+
+    flags = ibis.literal(";").join([_cond(cond).ifelse(code, ibis.null("string")) for cond, code in flag_parts])
     g = u.graded
     out = {
         "year": ibis.literal(year, "int64"), "uscc": u.uscc, "name": u.name, "unit_id": u.unit_id,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from zhizao.land.method import INDICATORS, LandMethod
+from zhizao.land.method import INDICATORS, LandMethod, display_value
 
 
 @dataclass(frozen=True)
@@ -173,8 +173,8 @@ def render(expl: Explanation, lang: str = "zh") -> str:
                   f"Segment {expl.segment}, land {expl.area_mu:.2f} mu"))
     for s in expl.steps:
         name = s.name_zh if zh else s.name_en
-        v = "—" if s.value is None else f"{s.value:,.4g}"
-        b = "—" if s.benchmark is None else f"{s.benchmark:,.4g}"
+        v = display_value(s.indicator, s.value)
+        b = display_value(s.indicator, s.benchmark)
         sc = "—" if s.score is None else f"{s.score:.2f}"
         cap = ("（封顶）" if zh else " (capped)") if s.cap_applied else ""
         extra = f" [{';'.join(s.flags)}]" if s.flags else ""

@@ -365,3 +365,27 @@ def _shipped(method_id: str) -> LandMethod:
     if not f.is_file():
         raise MethodError(f"no shipped land method {method_id!r}; shipped: {available_methods()}")
     return parse_method(f.read_text(encoding="utf-8"), origin=f"zhizao/methods/land/{method_id}.yaml")
+
+
+#: Indicator id → (Chinese header with display unit, factor from the canonical unit).
+INDICATOR_DISPLAY: dict[str, tuple[str, float]] = {
+    "tax_per_mu": ("亩均税收（万元/亩）", 1e-4),
+    "va_per_mu": ("亩均增加值（万元/亩）", 1e-4),
+    "labour_productivity": ("全员劳动生产率（万元/人）", 1e-4),
+    "va_per_energy": ("单位能耗增加值（万元/吨标准煤）", 1e-4),
+    "va_per_emission": ("单位排放增加值（万元/吨）", 1e-4),
+    "rd_ratio": ("R&D经费支出占主营业务收入比重（%）", 100.0),
+    "tax_per_kwh": ("单位电耗税收（元/千瓦时）", 1.0),
+    "revenue_per_mu": ("亩均销售收入（万元/亩）", 1e-4),
+    "revenue_per_energy": ("单位能耗销售收入（万元/吨标准煤）", 1e-4),
+    "revenue_per_emission": ("单位污染物排放销售收入（万元/吨）", 1e-4),
+}
+
+
+def display_value(indicator: str, value: float | None) -> str:
+    """A value in the unit counties publish (``98.0 万元/亩``), from the canonical unit."""
+    if value is None:
+        return "—"
+    header, factor = INDICATOR_DISPLAY.get(indicator, (indicator, 1.0))
+    unit = header[header.rfind("（") + 1:-1] if "（" in header else ""
+    return f"{value * factor:,.4g} {unit}".rstrip()

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from zhizao.land.method import INDICATOR_DISPLAY
+
 __all__ = ["INDICATOR_DISPLAY", "SEGMENT_SHEETS", "SYNTHETIC_LINE", "write_land_xlsx"]
 
 SYNTHETIC_LINE = "本表数据为合成数据 / synthetic data"
@@ -29,20 +31,6 @@ SEGMENT_SHEETS = {
     "below_scale_small": "规下企业（3亩以下）",
     "tenant": "租赁企业",
     "exempt": "不定等级",
-}
-
-#: Indicator id → (Chinese header with display unit, factor from the canonical unit).
-INDICATOR_DISPLAY: dict[str, tuple[str, float]] = {
-    "tax_per_mu": ("亩均税收（万元/亩）", 1e-4),
-    "va_per_mu": ("亩均增加值（万元/亩）", 1e-4),
-    "labour_productivity": ("全员劳动生产率（万元/人）", 1e-4),
-    "va_per_energy": ("单位能耗增加值（万元/吨标准煤）", 1e-4),
-    "va_per_emission": ("单位排放增加值（万元/吨）", 1e-4),
-    "rd_ratio": ("R&D经费支出占主营业务收入比重（%）", 100.0),
-    "tax_per_kwh": ("单位电耗税收（元/千瓦时）", 1.0),
-    "revenue_per_mu": ("亩均销售收入（万元/亩）", 1e-4),
-    "revenue_per_energy": ("单位能耗销售收入（万元/吨标准煤）", 1e-4),
-    "revenue_per_emission": ("单位污染物排放销售收入（万元/吨）", 1e-4),
 }
 
 BENCHMARK_KINDS = {"county_average": "区县平均值", "county_median": "区县中位数", "fixed": "固定值"}
