@@ -31,3 +31,16 @@ def empty_wh(tmp_path):
 
     with store.open_warehouse(tmp_path / "warehouse.duckdb") as wh:
         yield wh
+
+
+@pytest.fixture(scope="session")
+def spark_session(tmp_path_factory):
+    """One local Spark session for every ``spark`` test of a worker (its catalog in a tmp dir)."""
+    from pyspark.sql import SparkSession
+
+    session = (SparkSession.builder.master("local[2]").appName("zhizao-tests")
+               .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
+               .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
+               .config("spark.sql.session.timeZone", "UTC").getOrCreate())
+    yield session
+    session.stop()

@@ -44,18 +44,6 @@ def _normalise(table: pa.Table) -> list[dict]:
     return [{k: (round(v, 6) if isinstance(v, float) else v) for k, v in r.items()} for r in rows]
 
 
-@pytest.fixture(scope="module")
-def spark_session(tmp_path_factory):
-    from pyspark.sql import SparkSession
-
-    session = (SparkSession.builder.master("local[2]").appName("zhizao-tests")
-               .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
-               .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
-               .config("spark.sql.session.timeZone", "UTC").getOrCreate())
-    yield session
-    session.stop()
-
-
 @pytest.fixture
 def spark(spark_session):
     """A Spark warehouse with every table empty."""

@@ -10,18 +10,6 @@ from zhizao.land import evaluate, load_method
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 
-@pytest.fixture(scope="module")
-def a_spark_session(tmp_path_factory):
-    from pyspark.sql import SparkSession
-
-    session = (SparkSession.builder.master("local[2]").appName("zhizao-land-tests")
-               .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("a-spark-warehouse")))
-               .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
-               .config("spark.sql.session.timeZone", "UTC").getOrCreate())
-    yield session
-    session.stop()
-
-
 def _rows(table):
     out = {}
     for r in table.to_pylist():
@@ -30,7 +18,7 @@ def _rows(table):
 
 
 @pytest.mark.parametrize("method_id", ["zhejiang-county-default"])
-def test_evaluation_on_spark_matches_duckdb_on_a_small_province(tmp_path, a_spark_session, method_id):
+def test_evaluation_on_spark_matches_duckdb_on_a_small_province(tmp_path, spark_session, method_id):
     from zhizao.data.synth import generate
 
     data = generate(enterprises=400, seed=5, years=(2024,), months=False)
@@ -39,7 +27,7 @@ def test_evaluation_on_spark_matches_duckdb_on_a_small_province(tmp_path, a_spar
         for name in ("enterprises", "indicators", "parcels"):
             duck.replace(name, data[name])
         d = _rows(evaluate(duck.tables(), method, year=2024).to_pyarrow())
-    spark = store.open_spark_warehouse(a_spark_session)
+    spark = store.open_spark_warehouse(spark_session)
     for name in ("enterprises", "indicators", "parcels"):
         spark.replace(name, data[name])
     s = _rows(evaluate(spark.tables(), method, year=2024).to_pyarrow())
