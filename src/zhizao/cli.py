@@ -14,7 +14,7 @@ import typer
 from rich.table import Table as RichTable
 
 import zhizao
-from zhizao.shell import SYNTHETIC_NOTE, DbOption, _fail, _open, _progress, out
+from zhizao.shell import SYNTHETIC_NOTE, DbOption, fail, open_db, out, progress_bar
 
 app = typer.Typer(
     name="zhizao",
@@ -62,7 +62,7 @@ def synth(
     from zhizao.data import synth as synth_mod
 
     started = time.perf_counter()
-    with _progress("合成 synth") as cb:
+    with progress_bar("合成 synth") as cb:
         tables = synth_mod.generate(enterprises=enterprises, seed=seed, province=province,
                                     years=tuple(year_list), progress=cb)
     if out_dir is not None:
@@ -71,7 +71,7 @@ def synth(
         paths = write_synthetic_parquet(tables, out_dir)
         out.print(f"wrote {len(paths)} Parquet files to {out_dir} ({SYNTHETIC_NOTE})")
     else:
-        with _open(db) as wh, _progress("写入 load") as cb:
+        with open_db(db) as wh, progress_bar("写入 load") as cb:
             for i, (name, table) in enumerate(tables.items()):
                 cb(name, i / len(tables))
                 wh.replace(name, table)
@@ -106,14 +106,14 @@ def import_(
 
     for f in files:
         if not f.exists():
-            _fail(f"文件不存在 / file not found: {f}")
-    with _open(db) as wh:
-        with _progress("导入 import") as cb:
+            fail(f"文件不存在 / file not found: {f}")
+    with open_db(db) as wh:
+        with progress_bar("导入 import") as cb:
             try:
                 report = ingest.import_files(wh, files, strict=strict, table=table, progress=cb,
                                              encoding=encoding)
             except ingest.ImportFailed as e:
-                _fail(str(e))
+                fail(str(e))
         for line in report.summary_lines():
             out.print(line, highlight=False)
         if errors is not None:
@@ -141,7 +141,7 @@ def tables(db: DbOption = None) -> None:
 
     path = db if db is not None else store.default_db_path()
     if not Path(path).exists():
-        _fail(f"warehouse {path} does not exist: run `zhizao synth` or `zhizao import` first")
+        fail(f"warehouse {path} does not exist: run `zhizao synth` or `zhizao import` first")
     with store.open_warehouse(path, read_only=True) as wh:
         _print_counts(wh.counts(), title=f"warehouse {path}")
 
@@ -159,7 +159,7 @@ def quarantine(
 
     path = db if db is not None else store.default_db_path()
     if not Path(path).exists():
-        _fail(f"warehouse {path} does not exist: run `zhizao synth` or `zhizao import` first")
+        fail(f"warehouse {path} does not exist: run `zhizao synth` or `zhizao import` first")
     with store.open_warehouse(path, read_only=True) as wh:
         summary = queries.quarantine_summary(wh.table("quarantine"), file=file).to_pyarrow().to_pylist()
         if export is not None:
@@ -199,11 +199,11 @@ def demo(
 
     db_path = db if db is not None else out_dir / "warehouse.duckdb"
     try:
-        with _progress("演示 demo") as cb:
+        with progress_bar("演示 demo") as cb:
             result = demo_mod.run_demo(out_dir=out_dir, db_path=db_path, enterprises=enterprises, seed=seed,
                                        progress=cb)
     except WarehouseError as e:
-        _fail(str(e))
+        fail(str(e))
     for line in result.lines:
         out.print(line, highlight=False)
 
@@ -213,9 +213,9 @@ def _parse_years(text: str) -> list[int]:
     try:
         years = sorted({int(y) for y in text.split(",") if y.strip()})
     except ValueError:
-        _fail(f"--years {text!r}: expected comma-separated years such as 2022,2023,2024")
+        fail(f"--years {text!r}: expected comma-separated years such as 2022,2023,2024")
     if len(years) < 3 or years != list(range(years[0], years[-1] + 1)):
-        _fail(f"--years {text!r}: give at least three consecutive years")
+        fail(f"--years {text!r}: give at least three consecutive years")
     return years
 
 

@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table as RichTable
 
-from zhizao.shell import DbOption, _fail, _open, _progress, err, out
+from zhizao.shell import SYNTHETIC_NOTE, DbOption, err, fail, open_db, out, progress_bar
 
 land_app = typer.Typer(
     name="land",
@@ -36,7 +36,6 @@ YearOption = Annotated[
     typer.Option("--year", help="Evaluation year. Default: the latest year with indicators in the warehouse."),
 ]
 
-SYNTHETIC_NOTE = "合成数据 / synthetic data"
 METHODS_WITH_MEASURES = ("shandong",)
 
 
@@ -47,7 +46,7 @@ def _load_method(method: str | None):
     try:
         return load_method(method or DEFAULT_METHOD)
     except (MethodError, OSError) as e:
-        _fail(str(e))
+        fail(str(e))
 
 
 def _indicator_years(wh) -> list[int]:
@@ -59,10 +58,10 @@ def _resolve_year(wh, year: int | None) -> tuple[int, list[int]]:
     """The year asked (or the latest) and the years up to it that have indicators."""
     years = _indicator_years(wh)
     if not years:
-        _fail("the warehouse has no indicators: run `zhizao synth` or `zhizao import` first")
+        fail("the warehouse has no indicators: run `zhizao synth` or `zhizao import` first")
     year = years[-1] if year is None else year
     if year not in years:
-        _fail(f"no indicators for {year} in the warehouse (years present: {', '.join(map(str, years))})")
+        fail(f"no indicators for {year} in the warehouse (years present: {', '.join(map(str, years))})")
     return year, [y for y in years if y <= year]
 
 
@@ -75,15 +74,15 @@ def _evaluate(wh, method, years: list[int]):
     tables = wh.tables()
     years = [y for y in years if method.covers(y)]
     if not years:
-        _fail(f"method {method.id} does not cover the years asked")
+        fail(f"method {method.id} does not cover the years asked")
     parts = []
-    with _progress("亩均评价 evaluate") as cb:
+    with progress_bar("亩均评价 evaluate") as cb:
         for i, y in enumerate(years):
             cb(str(y), i / len(years))
             try:
                 parts.append(evaluate(tables, method, year=y).to_pyarrow())
             except ValueError as e:
-                _fail(str(e))
+                fail(str(e))
         cb("done", 1.0)
     return pa.concat_tables(parts, promote_options="default")
 
@@ -160,7 +159,7 @@ def evaluate_cmd(
     from zhizao.land.rollups import class_rollup
 
     m = _load_method(method)
-    with _open(db) as wh:
+    with open_db(db) as wh:
         year, years = _resolve_year(wh, year)
         evaluation = _evaluate(wh, m, years)
         rollup = class_rollup(ibis.memtable(evaluation)).to_pyarrow()
@@ -197,18 +196,18 @@ def explain_cmd(
     from zhizao.land import explain, next_class_gap, render
 
     if lang not in ("zh", "en"):
-        _fail(f"--lang {lang!r}: choose zh or en")
+        fail(f"--lang {lang!r}: choose zh or en")
     m = _load_method(method)
-    with _open(db) as wh:
+    with open_db(db) as wh:
         year, _ = _resolve_year(wh, year)
         known = wh.table("enterprises")
         if known.filter(known.uscc == uscc).count().to_pyarrow().as_py() == 0:
-            _fail(f"no enterprise with USCC {uscc} in the warehouse")
+            fail(f"no enterprise with USCC {uscc} in the warehouse")
         evaluation = _stored_or_fresh(wh, m, year, [year])
         try:
             ex = explain(evaluation, m, uscc=uscc, year=year)
         except (KeyError, LookupError, ValueError) as e:
-            _fail(str(e.args[0]) if e.args else str(e))
+            fail(str(e.args[0]) if e.args else str(e))
     out.print(render(ex, lang=lang), highlight=False)
     gaps = next_class_gap(ex, m)
     if gaps:
@@ -259,12 +258,12 @@ def lowland_cmd(
     try:
         r = lowland.load_lowland_rules(rules)
     except (OSError, ValueError) as e:
-        _fail(str(e))
-    with _open(db) as wh:
+        fail(str(e))
+    with open_db(db) as wh:
         year, years = _resolve_year(wh, year)
         evaluation = _stored_or_fresh(wh, m, year, years)
         tables = wh.tables()
-        with _progress("低效用地 lowland") as cb:
+        with progress_bar("低效用地 lowland") as cb:
             cb("flags", 0.2)
             flags = lowland.flag_parcels(tables["parcels"], evaluation, tables["enterprises"], r, year=year)
             flags_pa = flags.to_pyarrow()
@@ -342,7 +341,7 @@ def progress_cmd(
     try:
         when = date.fromisoformat(as_of) if as_of else date.today()
     except ValueError:
-        _fail(f"--as-of {as_of!r}: expected a date such as 2024-06-30")
+        fail(f"--as-of {as_of!r}: expected a date such as 2024-06-30")
     import ibis
 
     from zhizao.land import redevelop
@@ -350,13 +349,13 @@ def progress_cmd(
     try:
         plan = redevelop.load_targets(targets, share=share)
     except (OSError, ValueError) as e:
-        _fail(str(e))
-    with _open(db) as wh:
+        fail(str(e))
+    with open_db(db) as wh:
         parcels = wh.table("parcels")
         history = None
         if _has_table(wh, "result_land_parcel_status"):
             history = wh.con.table("result_land_parcel_status")
-        with _progress("再开发 progress") as cb:
+        with progress_bar("再开发 progress") as cb:
             cb("paths", 0.2)
             if history is not None:
                 paths = redevelop.parcel_paths(parcels, year=when.year, status_history=history)
@@ -412,10 +411,10 @@ def measures_cmd(
         out.print(f"方法 {m.id} 没有差别化措施表 / method {m.id} has no measure schedule; "
                   f"methods with one: {', '.join(METHODS_WITH_MEASURES)} (e.g. --method shandong)")
         raise typer.Exit(0)
-    with _open(db) as wh:
+    with open_db(db) as wh:
         year, years = _resolve_year(wh, year)
         evaluation = _stored_or_fresh(wh, m, year, years)
-        with _progress("差别化措施 measures") as cb:
+        with progress_bar("差别化措施 measures") as cb:
             cb("schedule", 0.3)
             charges = apply_schedule(evaluation, m.measures, year=year)
             charges_pa = charges.to_pyarrow()

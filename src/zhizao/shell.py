@@ -28,7 +28,7 @@ DbOption = Annotated[
 
 
 @contextmanager
-def _progress(description: str) -> Iterator:
+def progress_bar(description: str) -> Iterator:
     """A Rich progress bar fed by a ``callback(stage: str, fraction: float)``."""
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TaskProgressColumn(),
                   TimeElapsedColumn(), console=err, transient=True) as progress:
@@ -40,12 +40,12 @@ def _progress(description: str) -> Iterator:
         yield callback
 
 
-def _open(db: Path | None):
+def open_db(db: Path | None):
     from zhizao.data import store
 
     return store.open_warehouse(db)
 
 
-def _fail(message: str) -> None:
+def fail(message: str) -> None:
     err.print(f"[red]错误 / error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
