@@ -101,6 +101,7 @@ def test_demo_builds_and_summarises_a_small_province(tmp_path):
     result = runner.invoke(app, ["demo", "-n", "3000", "--out", str(out_dir)])
     assert result.exit_code == 0, result.output
     assert "synthetic" in result.output and "Where to look" in result.output
+    assert "亩均效益 classes: A " in result.output and "low-efficiency land:" in result.output
     summary = (out_dir / "summary.md").read_text(encoding="utf-8")
     assert "合成数据" in summary and "330100 杭州市" in summary
     assert "亩均效益 classes" in summary and "| above_scale | A |" in summary

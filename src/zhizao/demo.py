@@ -150,6 +150,7 @@ def run_demo(*, out_dir: Path, db_path: Path, enterprises: int = 50_000, seed: i
         f"{p['above_scale_revenue'] / p['revenue']:.1%} of revenue; value added {p['value_added'] / 1e8:,.1f} 亿元.",
         f"Import: {report.totals['inserted']:,} rows inserted, {report.totals['quarantined']:,} quarantined.",
         f"Calibration: {sum(r.ok for r in calibration)}/{len(calibration)} targets met (see {md_path}).",
+        _land_line(summaries),
         "",
         "Where to look:",
     ]
@@ -160,6 +161,18 @@ def run_demo(*, out_dir: Path, db_path: Path, enterprises: int = 50_000, seed: i
     width = max(len(str(p)) for p, _ in places)
     result.lines += [f"  {str(p):<{width}}  {what}" for p, what in places]
     return result
+
+
+def _land_line(summaries: dict[str, list[dict]]) -> str:
+    classes: dict[str, int] = {}
+    for r in summaries["land_classes_by_segment"]:
+        if r["land_class"]:
+            classes[r["land_class"]] = classes.get(r["land_class"], 0) + r["firms"]
+    lowland = next((r for r in summaries["land_lowland_by_reason"] if r["reason"] == "any"), None)
+    text = "亩均效益 classes: " + " / ".join(f"{c} {n:,}" for c, n in sorted(classes.items()))
+    if lowland:
+        text += f"; low-efficiency land: {lowland['parcels']:,} parcels, {lowland['area_mu']:,.0f} 亩"
+    return text + " (`zhizao land explain USCC` tells why)."
 
 
 def _summary_markdown(year, counts, summaries, calibration, report) -> str:
