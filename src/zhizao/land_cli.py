@@ -119,7 +119,12 @@ def _with_method_id(table, method):
 
 
 def _print_class_counts(evaluation, method, year: int, synthetic: bool) -> None:
-    rows = [r for r in evaluation.select(["year", "segment", "land_class"]).to_pylist() if r["year"] == year]
+    import pyarrow.compute as pc
+
+    latest = evaluation.select(["year", "segment", "land_class"])
+    latest = latest.filter(pc.equal(latest.column("year"), year))
+    counted = latest.group_by(["segment", "land_class"]).aggregate([("year", "count")]).to_pylist()
+    n = {(r["segment"], r["land_class"]): r["year_count"] for r in counted}
     codes = list(method.classes)
     t = RichTable(title=f"{year} 亩均评价 classes by segment — {method.name_zh}"
                   + (f" ({SYNTHETIC_NOTE})" if synthetic else ""))
@@ -130,10 +135,11 @@ def _print_class_counts(evaluation, method, year: int, synthetic: bool) -> None:
     t.add_column("合计 total", justify="right")
     from zhizao.report.land_xlsx import SEGMENT_SHEETS
 
-    for seg in [s for s in SEGMENT_SHEETS if any(r["segment"] == s for r in rows)]:
-        seg_rows = [r for r in rows if r["segment"] == seg]
-        counts = [sum(r["land_class"] == c for r in seg_rows) for c in codes]
-        t.add_row(f"{SEGMENT_SHEETS[seg]} {seg}", *(f"{n:,}" for n in counts), f"{len(seg_rows) - sum(counts):,}", f"{len(seg_rows):,}")
+    for seg in [s for s in SEGMENT_SHEETS if any(k[0] == s for k in n)]:
+        counts = [n.get((seg, c), 0) for c in codes]
+        total = sum(v for k, v in n.items() if k[0] == seg)
+        t.add_row(f"{SEGMENT_SHEETS[seg]} {seg}", *(f"{c:,}" for c in counts), f"{total - sum(counts):,}",
+                  f"{total:,}")
     out.print(t)
 
 

@@ -52,12 +52,14 @@ def build_monthly(pop: Population, panel: Panel, geo: Geography, cat: IndustryCa
     cell = pop.county[firm] * nd + pop.division[firm]
 
     # annual 规上 VA and output per cell and year; the comparable set's VA a year earlier
-    va_y = np.zeros((nyw, ncell))
-    go_y = np.zeros((nyw, ncell))
-    for j in range(nyw):
-        mk = above & (yi == j)
-        va_y[j] = np.bincount(cell[mk], weights=va[mk], minlength=ncell)
-        go_y[j] = np.bincount(cell[mk], weights=go[mk], minlength=ncell)
+    year_cell = yi * ncell + cell
+
+    def by_year_cell(mask: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """Sum of ``weights`` over the rows in ``mask``, as a (year, cell) matrix."""
+        return np.bincount(year_cell[mask], weights=weights[mask], minlength=nyw * ncell).reshape(nyw, ncell)
+
+    va_y = by_year_cell(above, va)
+    go_y = by_year_cell(above, go)
     # prior-year VA of firm i: from the panel, or (first year) back-cast from revenue
     prev_va = np.zeros(len(firm))
     key = firm * nyw + yi
@@ -72,12 +74,8 @@ def build_monthly(pop: Population, panel: Panel, geo: Geography, cat: IndustryCa
     prev_va[first] = (va * prev_main / main)[first]
     prev_va = np.nan_to_num(prev_va, nan=0.0)
     comparable = above & (prev_va > 0)
-    cur_c = np.zeros((nyw, ncell))
-    prev_c = np.zeros((nyw, ncell))
-    for j in range(nyw):
-        mk = comparable & (yi == j)
-        cur_c[j] = np.bincount(cell[mk], weights=va[mk], minlength=ncell)
-        prev_c[j] = np.bincount(cell[mk], weights=prev_va[mk], minlength=ncell)
+    cur_c = by_year_cell(comparable, va)
+    prev_c = by_year_cell(comparable, prev_va)
 
     # division price index by month (1 at the start of the year before the first)
     drift = cat.div_param(cal.industry.price_drift.value, 0.0)
