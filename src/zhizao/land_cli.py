@@ -333,22 +333,24 @@ def progress_cmd(
     share: Annotated[Optional[float], typer.Option("--share", min=0.0, max=1.0, help="Scale the targets to this "
                                                    "share of the province (a synthetic province is a fraction "
                                                    "of Zhejiang). Default: the plan file's share.")] = None,
+    by_county: Annotated[bool, typer.Option("--by-county", help="Also show the area done per county "
+                                            "(result_land_redevelopment_by_county).")] = False,
     db: DbOption = None,
 ) -> None:
     """Redevelopment (低效用地再开发) and revival (盘活) progress against the area targets, with a
     linear year-end projection.
 
-    Completions are read from the parcels' status; a parcel's completion is counted in the
-    year of --as-of when its status changed to redeveloped/revived in that year (from the
-    stored history result_land_parcel_status, if any), or, with no history, when its current
-    status is redeveloped/revived (an assumption, stated in the output). Writes
-    result_land_redevelopment_progress.
+    Completions are dated by the parcel status history (table parcel_status: the day a parcel was
+    redeveloped or revived), counted from 1 January of the --as-of year up to --as-of. Without
+    any history, parcels whose current status is redeveloped/revived are counted as done this year
+    (an assumption, stated in the output). Writes result_land_redevelopment_progress.
     """
     try:
         when = date.fromisoformat(as_of) if as_of else date.today()
     except ValueError:
         fail(f"--as-of {as_of!r}: expected a date such as 2024-06-30")
     import ibis
+    import pyarrow as pa
 
     from zhizao.land import redevelop
 
@@ -358,30 +360,34 @@ def progress_cmd(
         fail(str(e))
     with open_db(db) as wh:
         parcels = wh.table("parcels")
-        history = None
-        if _has_table(wh, "result_land_parcel_status"):
-            history = wh.con.table("result_land_parcel_status")
+        history = wh.table("parcel_status")
+        dated = int(history.count().execute()) > 0
+        unknown = None
         with progress_bar("再开发 progress") as cb:
-            cb("paths", 0.2)
-            if history is not None:
-                paths = redevelop.parcel_paths(parcels, year=when.year, status_history=history)
-                events = redevelop.redevelopment_events(paths)
-                done = events.filter(events.year == when.year).mutate(
-                    month=ibis.literal(f"{when.year}-01"))   # known by year only: counts from January
+            cb("completions", 0.2)
+            if dated:
+                done = redevelop.dated_completions(parcels, history)
+                unknown = redevelop.unknown_history_parcels(parcels, history).to_pyarrow()
             else:
                 done = parcels.select("parcel_id", "region_code", "area_mu", kind=parcels.status,
                                       month=ibis.literal(f"{when.year}-01"))
-            parts = []
+            parts, county_parts = [], []
             for i, target in enumerate(plan.targets):
                 cb(target.id, 0.3 + 0.6 * i / len(plan.targets))
                 d = done.filter(done.kind.isin(list(target.statuses)))
                 row = redevelop.progress(d, plan.scaled_mu(target.id), as_of=when).to_pyarrow()
                 parts.append({"target": target.id, "name_zh": target.name_zh, **row.to_pylist()[0]})
+                if by_county:
+                    per = d.filter(_in_year(d, when)).group_by("region_code").aggregate(
+                        done_mu=d.area_mu.sum(), parcels=d.parcel_id.nunique().cast("int64"))
+                    for r in per.order_by(ibis.desc("done_mu")).to_pyarrow().to_pylist():
+                        county_parts.append({"target": target.id, **r, "as_of": when})
             cb("done", 1.0)
-        import pyarrow as pa
-
-        result = pa.Table.from_pylist([{**p, "as_of": when} for p in parts])
+        result = pa.Table.from_pylist([{**p, "as_of": when, "dated_history": dated} for p in parts])
         wh.write_result("land_redevelopment_progress", result)
+        if by_county:
+            wh.write_result("land_redevelopment_by_county", pa.Table.from_pylist(county_parts) if county_parts else
+                            pa.table({"target": pa.array([], pa.string())}))
     t = RichTable(title=f"低效用地再开发进度 redevelopment progress as of {when.isoformat()} — {plan.name_zh}")
     for c in ("目标 target", "目标面积 target (亩)", "已完成 done (亩)", "完成率 share", "年底预计 projected (亩)",
               "按期 on track"):
@@ -390,11 +396,31 @@ def progress_cmd(
         t.add_row(f"{p['name_zh']} {p['target']}", f"{p['target_mu']:,.0f}", f"{p['done_mu']:,.0f}",
                   f"{p['share_of_target']:.1%}", f"{p['projected_mu']:,.0f}", "✓" if p["on_track"] else "✗")
     out.print(t)
-    if history is None:
-        out.print("无地块状态历史 / no parcel status history: parcels now redeveloped or revived are counted as "
-                  f"done in {when.year} (assumption)")
+    if by_county:
+        ct = RichTable(title="按区县 by county")
+        for c in ("目标 target", "区县 county", "已完成 done (亩)", "地块 parcels"):
+            ct.add_column(c, justify="right" if c.startswith(("已完成", "地块")) else "left")
+        for r in county_parts:
+            ct.add_row(r["target"], r["region_code"], f"{r['done_mu']:,.0f}", f"{r['parcels']:,}")
+        out.print(ct)
+    if dated:
+        out.print(f"按地块状态变更日期计 / dated by the parcel status history (parcel_status), "
+                  f"1 January – {when.isoformat()}")
+        if unknown is not None and unknown.num_rows:
+            ids = unknown.column("parcel_id").to_pylist()
+            err.print(f"parcel_status: {len(ids):,} parcel id(s) not in parcels, their area is unknown and not "
+                      f"counted: {', '.join(ids[:5])}{' …' if len(ids) > 5 else ''}")
+    else:
+        out.print("无地块状态历史 / no parcel status history (table parcel_status is empty): parcels now "
+                  f"redeveloped or revived are counted as done in {when.year} (assumption)")
     if plan.share != 1.0:
         out.print(f"targets scaled to {plan.share:.2%} of the province")
+
+
+def _in_year(d, when: date):
+    if "date" in d.columns:
+        return (d.date >= date(when.year, 1, 1)) & (d.date <= when)
+    return d.month <= f"{when.year}-{when.month:02d}"
 
 
 @land_app.command("measures")

@@ -606,3 +606,24 @@ def test_report_as_data_carries_the_same_totals_as_the_summary(ingest_wh, tmp_pa
     assert data["totals"]["inserted"] == 1 and data["totals"]["quarantined"] == 1
     assert data["by_reason"] == {"unknown_industry": 1}
     assert data["sheets"][0]["table"] == "enterprises"
+
+
+def test_parcel_status_ledger_in_chinese_is_recognised_and_bad_statuses_quarantined(ingest_wh, tmp_path, ingest_now):
+    # a county's 低效用地再开发台账: dated status changes, Chinese headers and values
+    path = tmp_path / "再开发台账.csv"
+    path.write_text("地块编号,变更日期,地块状态,备注\n"
+                    "P-1,2024-03-01,认定低效,列入年度计划\n"
+                    "P-1,2024-05-20,改造中,\n"
+                    "P-1,2024-11-30,已改造,验收\n"
+                    "P-2,2024-13-01,已盘活,\n"        # no month 13
+                    "P-3,2024-06-01,拆迁,\n",          # not a status
+                    encoding="utf-8")
+    report = import_files(ingest_wh, [path], now=ingest_now)
+    sheet = report.sheets[0]
+    assert sheet.table == "parcel_status"
+    assert (sheet.rows_read, sheet.inserted, sheet.quarantined) == (5, 3, 2)
+    rows = ingest_wh.to_arrow("parcel_status").sort_by("changed_on").to_pylist()
+    assert [(r["parcel_id"], r["changed_on"].isoformat(), r["status"]) for r in rows] == [
+        ("P-1", "2024-03-01", "flagged"), ("P-1", "2024-05-20", "redeveloping"), ("P-1", "2024-11-30", "redeveloped")]
+    q = ingest_wh.to_arrow("quarantine").to_pylist()
+    assert {(r["row_number"], r["column"]) for r in q} == {(5, "changed_on"), (6, "status")}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
@@ -95,20 +96,23 @@ def test_years_must_be_consecutive():
 
 # --- schema ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name", ["enterprises", "indicators", "parcels", "links", "monthly_stats"])
+@pytest.mark.parametrize("name", ["enterprises", "indicators", "parcels", "parcel_status", "links",
+                                  "monthly_stats"])
 def test_table_matches_the_warehouse_schema_exactly(synth_tables, name):
     assert synth_tables[name].schema.equals(schema.arrow_schema(schema.TABLES[name]))
     assert synth_tables[name].num_rows > 0
 
 
-@pytest.mark.parametrize("name", ["enterprises", "indicators", "parcels", "links", "monthly_stats"])
+@pytest.mark.parametrize("name", ["enterprises", "indicators", "parcels", "parcel_status", "links",
+                                  "monthly_stats"])
 def test_required_columns_have_no_nulls(synth_tables, name):
     t = synth_tables[name]
     for col in schema.TABLES[name].required:
         assert t.column(col).null_count == 0, col
 
 
-@pytest.mark.parametrize("name", ["enterprises", "indicators", "parcels", "links", "monthly_stats"])
+@pytest.mark.parametrize("name", ["enterprises", "indicators", "parcels", "parcel_status", "links",
+                                  "monthly_stats"])
 def test_values_respect_the_schema_bounds_and_allowed_values(synth_tables, name):
     t = synth_tables[name]
     for col in schema.TABLES[name].columns:
@@ -126,10 +130,27 @@ def test_values_respect_the_schema_bounds_and_allowed_values(synth_tables, name)
             assert pc.all(pc.is_finite(arr.drop_null())).as_py(), col.name
 
 
-@pytest.mark.parametrize("name", ["enterprises", "indicators", "parcels", "links", "monthly_stats"])
+@pytest.mark.parametrize("name", ["enterprises", "indicators", "parcels", "parcel_status", "links",
+                                  "monthly_stats"])
 def test_natural_keys_are_unique(synth_frames, name):
     df = synth_frames[name]
     assert not df.duplicated(list(schema.TABLES[name].key)).any()
+
+
+def test_parcel_status_history_is_dated_ordered_and_agrees_with_the_current_status(synth_frames):
+    h, p = synth_frames["parcel_status"], synth_frames["parcels"]
+    assert set(h.parcel_id) <= set(p.parcel_id)
+    assert (pd.to_datetime(h.changed_on) <= pd.Timestamp(YEARS[-1], 12, 31)).all()
+    first = h.groupby(["parcel_id", "status"]).changed_on.min().unstack()
+    # every parcel now redeveloped / revived has its completion dated, and the steps are in order
+    for status in ("redeveloped", "revived", "redeveloping"):
+        now = set(p.parcel_id[p.status == status])
+        assert now and now <= set(first.index[first[status].notna()]), status
+    red = first[first.redeveloped.notna()]
+    assert (red.flagged < red.redeveloping).all() and (red.redeveloping < red.redeveloped).all()
+    # some completions fall in the last year, so progress against this year's target has data
+    last_year = pd.to_datetime(red.redeveloped).dt.year == YEARS[-1]
+    assert 0 < last_year.sum() < len(red)
 
 
 def test_every_uscc_is_valid(synth_tables):

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import duckdb
+import pytest
 import typer
 from openpyxl import load_workbook
 from typer.testing import CliRunner
@@ -107,6 +108,30 @@ def test_progress_reports_against_the_targets(c_db):
     result = run("progress", "--db", c_db, "--as-of", f"{year}-06-30")
     assert result.exit_code == 0, result.output
     assert "result_land_redevelopment_progress" in table_names(c_db)
+
+
+def test_progress_counts_dated_completions_up_to_the_as_of_date(c_db):
+    # the synthetic province carries a dated parcel_status history: the figure printed must be the
+    # area of parcels first redeveloped between 1 January and --as-of, by that history
+    year = latest_year(c_db)
+    with duckdb.connect(str(c_db), read_only=True) as con:
+        expected = con.execute(
+            "SELECT coalesce(sum(p.area_mu), 0) FROM parcels p JOIN ("
+            "  SELECT parcel_id, min(changed_on) AS d FROM parcel_status WHERE status = 'redeveloped'"
+            "  GROUP BY parcel_id) h USING (parcel_id) "
+            f"WHERE h.d BETWEEN DATE '{year}-01-01' AND DATE '{year}-06-30'").fetchone()[0]
+        assert con.execute("SELECT count(*) FROM parcel_status").fetchone()[0] > 0
+    result = run("progress", "--db", c_db, "--as-of", f"{year}-06-30", "--by-county")
+    assert result.exit_code == 0, result.output
+    assert "parcel_status" in result.output and "按区县" in result.output
+    with duckdb.connect(str(c_db), read_only=True) as con:
+        done, dated = con.execute("SELECT done_mu, dated_history FROM result_land_redevelopment_progress "
+                                  "WHERE target = 'redevelop_lowland'").fetchone()
+        by_county = con.execute("SELECT sum(done_mu) FROM result_land_redevelopment_by_county "
+                                "WHERE target = 'redevelop_lowland'").fetchone()[0]
+    assert dated is True
+    assert expected > 0 and done == pytest.approx(expected)
+    assert by_county == pytest.approx(expected)
 
 
 def test_progress_rejects_a_bad_date(c_db):

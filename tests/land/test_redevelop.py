@@ -12,6 +12,7 @@ import pytest
 from zhizao.data import schema
 from zhizao.land.redevelop import (
     area_by_year,
+    dated_completions,
     elapsed_share,
     load_targets,
     parcel_paths,
@@ -20,6 +21,7 @@ from zhizao.land.redevelop import (
     redevelopment_events,
     relet_what_if,
     share_of_province,
+    unknown_history_parcels,
 )
 
 
@@ -37,6 +39,51 @@ def history_table(rows: list[tuple[str, int, str]]) -> ibis.Table:
     return ibis.memtable(pa.table({"parcel_id": [r[0] for r in rows],
                                    "year": pa.array([r[1] for r in rows], pa.int64()),
                                    "status": [r[2] for r in rows]}))
+
+
+def dated_history(rows: list[tuple[str, str, str]]) -> ibis.Table:
+    """Rows of (parcel_id, changed_on ISO date, status) in the warehouse's parcel_status layout."""
+    return ibis.memtable(pa.Table.from_pylist(
+        [{"parcel_id": p, "changed_on": date.fromisoformat(d), "status": s, "note": None} for p, d, s in rows],
+        schema=schema.arrow_schema(schema.PARCEL_STATUS_HISTORY)))
+
+
+# --- dated history (parcel_status) ----------------------------------------------------------------
+
+def test_dated_history_gives_completion_years_even_within_the_first_year():
+    parcels = parcels_table([("P1", "330102", 10.0, None, "redeveloped"),
+                             ("P2", "330102", 5.0, None, "redeveloping"),
+                             ("P3", "330102", 7.0, None, "producing")])
+    # P1 flagged and redeveloped in the same year as the snapshot: a dated row says when
+    hist = dated_history([("P1", "2024-02-01", "flagged"), ("P1", "2024-09-15", "redeveloped"),
+                          ("P2", "2023-05-01", "flagged"), ("P2", "2024-03-01", "redeveloping"),
+                          ("P3", "2025-01-01", "idle")])            # after the year: ignored
+    out = parcel_paths(parcels, year=2024, status_history=hist).to_pyarrow().to_pylist()
+    by = {r["parcel_id"]: r for r in out}
+    assert by["P1"]["redeveloped_year"] == 2024 and by["P1"]["flagged_year"] == 2024
+    assert by["P1"]["path"] == "flagged>redeveloped"
+    assert by["P2"]["flagged_year"] == 2023 and by["P2"]["redeveloping_year"] == 2024
+    assert by["P2"]["stage"] == "redeveloping"
+    assert by["P3"]["flagged_year"] is None and by["P3"]["path"] == ""
+
+
+def test_dated_completions_take_the_first_date_per_parcel_and_kind_and_feed_progress():
+    parcels = parcels_table([("P1", "330102", 10.0, None, "redeveloped"),
+                             ("P2", "330103", 4.0, None, "revived"),
+                             ("P3", "330103", 6.0, None, "redeveloped")])
+    hist = dated_history([("P1", "2024-03-10", "redeveloped"), ("P1", "2024-08-01", "redeveloped"),
+                          ("P2", "2024-05-20", "revived"),
+                          ("P3", "2024-07-02", "redeveloped"),     # after the as-of date
+                          ("GHOST", "2024-01-05", "redeveloped")])  # not in parcels
+    done = dated_completions(parcels, hist)
+    rows = sorted(done.to_pyarrow().to_pylist(), key=lambda r: r["parcel_id"])
+    assert [(r["parcel_id"], r["kind"], r["date"]) for r in rows] == [
+        ("P1", "redeveloped", date(2024, 3, 10)), ("P2", "revived", date(2024, 5, 20)),
+        ("P3", "redeveloped", date(2024, 7, 2))]
+    red = done.filter(done.kind == "redeveloped")
+    fig = progress(red, 100.0, as_of=date(2024, 6, 30)).to_pyarrow().to_pylist()[0]
+    assert fig["done_mu"] == pytest.approx(10.0)          # P1 only: P3 came on 2 July
+    assert unknown_history_parcels(parcels, hist).to_pyarrow().to_pylist() == [{"parcel_id": "GHOST", "rows": 1}]
 
 
 # --- targets ---------------------------------------------------------------------------------------

@@ -110,6 +110,9 @@ TIERS = ("none", "innovative", "specialized", "little_giant")
 OWNERSHIP = ("domestic", "hmt", "foreign")
 PARCEL_STATUS = ("approved", "supplied", "under_construction", "producing", "stopped", "idle",
                  "redeveloping", "redeveloped", "revived")
+#: Statuses a parcel's history records: its statuses plus "flagged" (认定为低效用地, the date a
+#: county put it on its low-efficiency list).
+PARCEL_HISTORY_STATUS = (*PARCEL_STATUS, "flagged")
 LAND_USE = ("industrial", "warehouse", "mixed_industrial", "other")
 #: Chinese labels accepted on import for allowed values (the first is the one the template shows).
 VALUE_LABELS: dict[str, tuple[str, ...]] = {
@@ -121,7 +124,8 @@ VALUE_LABELS: dict[str, tuple[str, ...]] = {
     "operating": ("在营", "存续", "开业"), "closed": ("注销", "吊销", "关闭"), "suspended": ("停业", "歇业"),
     "approved": ("已批准", "已批"), "supplied": ("已供地", "已供"), "under_construction": ("在建",),
     "producing": ("已投产", "投产"), "stopped": ("停建", "停止建设"), "idle": ("闲置",),
-    "redeveloping": ("改造中", "再开发中"), "redeveloped": ("已改造", "已再开发"), "revived": ("已盘活", "盘活"),
+    "redeveloping": ("改造中", "再开发中"), "flagged": ("认定低效", "列入低效用地", "低效用地"),
+    "redeveloped": ("已改造", "已再开发"), "revived": ("已盘活", "盘活"),
     "industrial": ("工业用地", "工业"), "warehouse": ("仓储用地", "仓储"),
     "mixed_industrial": ("新型产业用地", "工业混合用地"), "other": ("其他",),
 }
@@ -289,6 +293,23 @@ PARCELS = Table(
     ),
 )
 
+PARCEL_STATUS_HISTORY = Table(
+    "parcel_status", "地块状态变更", "Parcel status history", key=("parcel_id", "changed_on", "status"),
+    sheet_aliases=("地块状态", "状态变更", "再开发台账", "低效用地台账", "parcel status", "status history"),
+    description="One row per change of a parcel's status, dated: when it was flagged as "
+    "low-efficiency land, went idle or stopped, entered redevelopment, was redeveloped or revived. "
+    "Redevelopment progress (zhizao land progress) counts completions by these dates.",
+    columns=(
+        _c("parcel_id", "string", "地块编号", "parcel id", required=True,
+           aliases=("宗地编号", "地块代码", "不动产单元号", "parcel", "land id")),
+        _c("changed_on", "date", "变更日期", "changed on", required=True,
+           aliases=("日期", "状态日期", "认定日期", "完成日期", "date")),
+        _c("status", "string", "地块状态", "status", required=True, allowed=PARCEL_HISTORY_STATUS,
+           aliases=("状态", "新状态", "利用状态")),
+        _c("note", "string", "备注", "note", aliases=("说明", "remarks")),
+    ),
+)
+
 LINKS = Table(
     "links", "供应链关系", "Supply links", key=("supplier_uscc", "buyer_uscc", "year", "product_class"),
     sheet_aliases=("供应链", "供货关系", "交易", "发票", "supply", "invoices"),
@@ -373,7 +394,7 @@ IMPORT_LOG = Table(
 )
 
 #: Tables a user imports (in dependency order: enterprises before the tables that refer to them).
-DATA_TABLES: tuple[Table, ...] = (ENTERPRISES, INDICATORS, PARCELS, LINKS, MONTHLY_STATS)
+DATA_TABLES: tuple[Table, ...] = (ENTERPRISES, INDICATORS, PARCELS, PARCEL_STATUS_HISTORY, LINKS, MONTHLY_STATS)
 #: Every table the warehouse holds.
 TABLES: dict[str, Table] = {t.name: t for t in (*DATA_TABLES, QUARANTINE, IMPORT_LOG)}
 

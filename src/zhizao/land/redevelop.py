@@ -1,8 +1,10 @@
 """Redevelopment of low-efficiency land (低效用地再开发): paths, progress against targets, what-if.
 
 * :func:`parcel_paths` — each parcel's path flagged → redeveloping (改造中) → redeveloped (已改造) /
-  revived (已盘活), from yearly status snapshots (``status_history``: parcel_id, year, status) and
-  the current ``parcels`` table (its ``status`` is the status in ``year``);
+  revived (已盘活), from the dated status history (the warehouse's ``parcel_status`` table:
+  parcel_id, changed_on, status; or yearly snapshots: parcel_id, year, status) and the current
+  ``parcels`` table (its ``status`` is the status in ``year``);
+* :func:`dated_completions` — each redevelopment / revival with its date, for progress;
 * :func:`redevelopment_events` and :func:`area_by_year` — area completed per year;
 * :func:`progress` / :func:`progress_figures` — area done against a target, the share done, a
   linear run-rate projection to year end and an on-track flag (targets in
@@ -91,28 +93,35 @@ def parcel_paths(parcels: ir.Table, *, year: int, status_history: ir.Table | Non
                  flagged: ir.Table | None = None) -> ir.Table:
     """Each parcel's redevelopment path (再开发路径) up to ``year``.
 
-    ``status_history`` holds earlier snapshots (parcel_id, year, status); rows for ``year`` or later
-    are ignored, the current ``parcels.status`` is the status in ``year``. ``flagged`` (any table
-    with ``parcel_id``, e.g. :func:`zhizao.land.lowland.lowland_parcels`) marks parcels flagged in
-    ``year``; a status in :data:`FLAGGED_STATUSES` (idle, stopped) marks them in any year.
+    ``status_history`` is the warehouse's dated ``parcel_status`` table (parcel_id, changed_on,
+    status; rows after ``year`` are ignored), or yearly snapshots (parcel_id, year, status; rows for
+    ``year`` or later are ignored). The current ``parcels.status`` is the status in ``year``.
+    ``flagged`` (any table with ``parcel_id``, e.g. :func:`zhizao.land.lowland.lowland_parcels`)
+    marks parcels flagged in ``year``; a status in :data:`FLAGGED_STATUSES` (idle, stopped) or
+    ``flagged`` in the history marks them in any year.
 
-    Columns: ``parcel_id, region_code, park, area_mu, status, first_year`` (first snapshot),
+    Columns: ``parcel_id, region_code, park, area_mu, status, first_year`` (first record),
     ``flagged_year, redeveloping_year, redeveloped_year, revived_year`` (first year in that state;
-    a completion year is null when the parcel is already done in its first snapshot: when it was
-    done is unknown), ``stage`` (flagged | redeveloping | redeveloped | revived | null) and
+    a completion year is null when it is known only from the current status and the parcel is
+    already done in its first record: when it was done is unknown; a dated history row always
+    gives the year), ``stage`` (flagged | redeveloping | redeveloped | revived | null) and
     ``path`` (the stages seen, joined with ``>``).
     """
-    def snap(t: ir.Table, yr: ir.Value, status: ir.Value) -> ir.Table:
+    def snap(t: ir.Table, yr: ir.Value, status: ir.Value, dated: bool) -> ir.Table:
         return t.select(parcel_id=t.parcel_id.cast("!string").cast("string"), year=yr.cast("int64"),
-                        status=status.cast("string"))
+                        status=status.cast("string"), dated=ibis.literal(dated))
 
-    snaps = snap(parcels, ibis.literal(year), parcels.status)
+    snaps = snap(parcels, ibis.literal(year), parcels.status, False)
     if status_history is not None:
-        h = status_history.filter(status_history.year < year)
-        snaps = snap(h, h.year, h.status).union(snaps)
+        if "changed_on" in status_history.columns:
+            h = status_history.filter(status_history.changed_on.year() <= year)
+            snaps = snap(h, h.changed_on.year(), h.status, True).union(snaps)
+        else:
+            h = status_history.filter(status_history.year < year)
+            snaps = snap(h, h.year, h.status, False).union(snaps)
     if flagged is not None:
         f = flagged.select("parcel_id").distinct()
-        snaps = snaps.union(snap(f, ibis.literal(year), ibis.literal("flagged")))
+        snaps = snaps.union(snap(f, ibis.literal(year), ibis.literal("flagged"), False))
     s = snaps
     status = s.status.fill_null("")
 
@@ -123,14 +132,18 @@ def parcel_paths(parcels: ir.Table, *, year: int, status_history: ir.Table | Non
         first_year=s.year.min(),
         flagged_year=first(status.isin((*FLAGGED_STATUSES, "flagged"))),
         redeveloping_year=first(status == "redeveloping"),
-        redeveloped_year=first(status == "redeveloped"),
-        revived_year=first(status == "revived"),
+        redeveloped_dated=first((status == "redeveloped") & s.dated),
+        redeveloped_snap=first((status == "redeveloped") & ~s.dated),
+        revived_dated=first((status == "revived") & s.dated),
+        revived_snap=first((status == "revived") & ~s.dated),
     )
     p = parcels.select("parcel_id", "region_code", "park", "area_mu", "status")
     t = p.left_join(agg, p.parcel_id == agg.a_parcel).drop("a_parcel")
-    known = {c: ibis.ifelse(t[c] > t.first_year, t[c], ibis.null("int64"))
-             for c in ("redeveloped_year", "revived_year")}
-    t = t.mutate(**known)
+    known = {f"{k}_year": t[f"{k}_dated"].coalesce(
+        ibis.ifelse(t[f"{k}_snap"] > t.first_year, t[f"{k}_snap"], ibis.null("int64")))
+        for k in ("redeveloped", "revived")}
+    t = t.mutate(**known).drop("redeveloped_dated", "redeveloped_snap", "revived_dated", "revived_snap")
+    t = t.relocate("redeveloped_year", "revived_year", after="redeveloping_year")
     st = t.status.fill_null("")
     stage = ibis.cases(
         (st.isin(("redeveloping", "redeveloped", "revived")), st),
@@ -144,6 +157,31 @@ def parcel_paths(parcels: ir.Table, *, year: int, status_history: ir.Table | Non
         piece = ibis.ifelse(cond, ibis.literal(">" + name), ibis.literal(""))
         path = piece if path is None else path + piece
     return t.mutate(stage=stage, path=path.substr(1))
+
+
+def dated_completions(parcels: ir.Table, status_history: ir.Table) -> ir.Table:
+    """Completions with their dates, from the dated ``parcel_status`` history.
+
+    One row per parcel and kind (the first date it was redeveloped / revived): ``parcel_id,
+    region_code, park, area_mu, kind`` (redeveloped | revived), ``date``. Feed it to
+    :func:`progress` (which counts the rows of the as-of year up to the as-of date). History rows
+    for parcels not in ``parcels`` are left out (their area is unknown); see
+    :func:`unknown_history_parcels`.
+    """
+    h = status_history.filter(status_history.status.isin(("redeveloped", "revived")))
+    first = h.group_by(c_parcel=h.parcel_id, kind=h.status).aggregate(date=h.changed_on.min())
+    p = parcels.select("parcel_id", "region_code", "park", "area_mu")
+    j = first.inner_join(p, first.c_parcel == p.parcel_id)
+    return j.select("parcel_id", "region_code", "park", "area_mu", "kind", "date")
+
+
+def unknown_history_parcels(parcels: ir.Table, status_history: ir.Table) -> ir.Table:
+    """Parcel ids in the history that ``parcels`` does not hold (``parcel_id, rows``)."""
+    h = status_history
+    known = parcels.select(k_parcel=parcels.parcel_id)
+    j = h.left_join(known, h.parcel_id == known.k_parcel)
+    j = j.filter(j.k_parcel.isnull())
+    return j.group_by("parcel_id").aggregate(rows=j.parcel_id.count().cast("int64")).order_by("parcel_id")
 
 
 def redevelopment_events(paths: ir.Table) -> ir.Table:

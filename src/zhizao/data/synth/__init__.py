@@ -16,7 +16,7 @@ real enterprise.
 
 >>> tables = generate(enterprises=2_000, seed=7)
 >>> sorted(tables)
-['enterprises', 'indicators', 'links', 'monthly_stats', 'parcels']
+['enterprises', 'indicators', 'links', 'monthly_stats', 'parcel_status', 'parcels']
 >>> tables["enterprises"].num_rows
 2000
 """
@@ -35,7 +35,7 @@ from zhizao.data.synth._util import bool_array, float_array, int_array
 from zhizao.data.synth.calibration import Calibration, load_calibration
 from zhizao.data.synth.catalog import build_geography, build_industry
 from zhizao.data.synth.enterprises import build_enterprises
-from zhizao.data.synth.land import build_parcels, firm_land
+from zhizao.data.synth.land import build_parcels, build_status_history, firm_land
 from zhizao.data.synth.links import build_links
 from zhizao.data.synth.monthly import build_monthly
 from zhizao.data.synth.panel import Panel, build_panel
@@ -139,6 +139,7 @@ def generate(*, enterprises: int = 50_000, seed: int = DEFAULT_SEED, province: s
     say("parcels", 0.55)
     land = firm_land(pop, tr, panel, cal, rng)
     parcels = build_parcels(uscc, ent.column("park").combine_chunks(), land, pop, tr, geo, cat, cal, rng)
+    status_history = build_status_history(parcels, int(ys[-1]), np.random.default_rng([seed, 4754]))
     say("links", 0.7)
     links = build_links(uscc, pop, tr, panel, geo, cat, cal, rng)
     say("monthly_stats", 0.9)
@@ -147,8 +148,8 @@ def generate(*, enterprises: int = 50_000, seed: int = DEFAULT_SEED, province: s
     else:
         monthly = schema.arrow_schema(schema.MONTHLY_STATS).empty_table()
     say("done", 1.0)
-    return {"enterprises": ent, "indicators": ind, "parcels": parcels, "links": links,
-            "monthly_stats": monthly}
+    return {"enterprises": ent, "indicators": ind, "parcels": parcels, "parcel_status": status_history,
+            "links": links, "monthly_stats": monthly}
 
 
 def calibration_markdown(*, enterprises: int = 50_000, seed: int = DEFAULT_SEED,

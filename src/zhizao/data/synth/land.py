@@ -324,3 +324,76 @@ def _tenants(uscc: pa.Array, land: np.ndarray, pop: Population, cal: Calibration
     lists = pa.ListArray.from_arrays(pa.array(offsets), uscc.take(pa.array(who)))
     joined = pc.binary_join(lists, ";")
     return pc.if_else(pa.array(counts > 0), joined, pa.scalar(None, pa.string()))
+
+
+def build_status_history(parcels: pa.Table, y_last: int, rng: np.random.Generator) -> pa.Table:
+    """Dated status changes (地块状态变更) for the parcels on the redevelopment path.
+
+    Derived from the parcels' current status and dates, the reference date being 31 December of
+    ``y_last`` (all dates at or before it):
+
+    * ``idle`` / ``stopped``: one row on the day it became so (``stopped_since``, else one year
+      after the contractual start — the Order 53 idle date), then ``flagged`` 30–180 days later
+      when that is still before the reference date;
+    * ``redeveloping``: ``flagged`` then ``redeveloping`` 60–360 days later, the start within
+      the last 600 days;
+    * ``redeveloped``: ``flagged`` → ``redeveloping`` (120–540 days before completion) →
+      ``redeveloped``, completed within the last 730 days (about half in the last year, so the
+      demo's progress has something to count);
+    * ``revived``: ``stopped`` 180–720 days before its production date, then ``revived`` on it.
+
+    One rng stream of its own, so adding this table changed nothing else the generator draws.
+    """
+    ref = day(y_last, 12, 31)
+    n = parcels.num_rows
+    status = np.asarray(pc.fill_null(parcels.column("status"), "").to_numpy(zero_copy_only=False), dtype=object)
+
+    def days(col: str) -> np.ndarray:
+        a = parcels.column(col).cast(pa.int32()).to_numpy(zero_copy_only=False)
+        return np.where(np.isnan(a.astype(float)), -1, a).astype(np.int64)
+
+    stopped, c_start, prod = days("stopped_since"), days("contract_start_date"), days("production_date")
+    U = rng.random((4, n))
+
+    def between(i: int, lo: float, hi: float) -> np.ndarray:
+        return (lo + U[i] * (hi - lo)).astype(np.int64)
+
+    pieces: list[tuple[np.ndarray, np.ndarray, str]] = []   # (parcel rows, dates, status)
+
+    def add(mask: np.ndarray, when: np.ndarray, st: str) -> None:
+        ok = mask & (when >= 0) & (when <= ref)
+        pieces.append((np.flatnonzero(ok), when[ok], st))
+
+    for st in ("idle", "stopped"):
+        m = status == st
+        went = np.where(stopped >= 0, stopped, np.where(c_start >= 0, c_start + 365, -1))
+        went = np.where(m & (went > ref), ref, went)
+        add(m, went, st)
+        add(m, went + between(0, 30, 180), "flagged")
+    m = status == "redeveloping"
+    start = ref - between(0, 30, 600)
+    add(m, start, "redeveloping")
+    add(m, start - between(1, 60, 360), "flagged")
+    m = status == "redeveloped"
+    done = ref - between(0, 0, 730)
+    began = done - between(1, 120, 540)
+    add(m, done, "redeveloped")
+    add(m, began, "redeveloping")
+    add(m, began - between(2, 60, 360), "flagged")
+    m = status == "revived"
+    revived = np.where(prod >= 0, prod, ref - between(0, 30, 700))
+    add(m, revived, "revived")
+    add(m, revived - between(3, 180, 720), "stopped")
+
+    rows = np.concatenate([p[0] for p in pieces])
+    when = np.concatenate([p[1] for p in pieces])
+    labels = np.concatenate([np.full(len(p[0]), i) for i, p in enumerate(pieces)])
+    order = np.lexsort((when, rows))
+    rows, when, labels = rows[order], when[order], labels[order]
+    names = [p[2] for p in pieces]
+    return pa.table({
+        "parcel_id": parcels.column("parcel_id").take(pa.array(rows)),
+        "changed_on": date_array(when),
+        "status": take_strings(names, labels),
+        "note": pa.nulls(len(rows), pa.string()),
+    }, schema=schema.arrow_schema(schema.PARCEL_STATUS_HISTORY))
