@@ -218,6 +218,13 @@ ABSOLUTE = rules_with(low_tax_per_mu__kind="absolute", low_tax_per_mu__value=50_
 ABS_CASES = [(500_000.0, False), (499_999.0, True), (500_001.0, False)]
 for _taxes, _ in ABS_CASES:
     tax_case(f"abs_{_taxes}", _taxes, rules=ABSOLUTE)
+# a median line is not pulled up by one large payer: per mu U1 60,000, U2 100,000, U3 10,000,000
+MEDIAN = rules_with(low_tax_per_mu__kind="county_median_share", low_tax_per_mu__value=0.5)
+_skewed = ([parcel("P1"), parcel("P2", holder_uscc="U2"), parcel("P3", holder_uscc="U3")],
+           [ev_row("U1", taxes=600_000.0), ev_row("U2", taxes=1_000_000.0), ev_row("U3", taxes=100_000_000.0)],
+           {"U1": "3411", "U2": "3411", "U3": "3411"})
+case("median_skewed", *_skewed, rules=MEDIAN)     # median 100,000 → line 50,000: U1 not below
+case("average_skewed", *_skewed, rules=HALF)      # average 101.6 M / 30 mu ≈ 3.39 M → line ≈ 1.69 M: U1 below
 case("segment_county", [parcel("P1")], [ev_row("U1", taxes=100.0),
                                         ev_row("U2", taxes=1e9, segment="below_scale_large"),
                                         ev_row("U3", taxes=1e9, region_code="330100")])
@@ -241,6 +248,15 @@ def test_tax_per_mu_just_above_half_the_county_average_is_not_flagged(batch):
 @pytest.mark.parametrize(("taxes", "flagged"), ABS_CASES)
 def test_absolute_tax_line_flags_only_below_the_line(batch, taxes, flagged):
     assert ("low_tax_per_mu" in batch(f"abs_{taxes}")["P1"]) is flagged
+
+
+def test_median_line_ignores_a_single_large_payer_where_the_average_line_flags(batch):
+    assert "low_tax_per_mu" not in batch("median_skewed")["P1"]
+    assert "low_tax_per_mu" in batch("average_skewed")["P1"]
+    assert "low_tax_per_mu" not in batch("median_skewed")["P2"]   # at the median: not below half of it
+    row = batch.rows("average_skewed")
+    line = row[(row.reason == "low_tax_per_mu") & (row.parcel_id == "P1")].threshold.tolist()
+    assert line == [pytest.approx(0.5 * 101_600_000.0 / 30.0)]
 
 
 def test_county_average_is_per_segment_and_county(batch):

@@ -12,7 +12,8 @@ Reasons (codes; Chinese names in :data:`REASON_ZH`; rules and sources in
 * ``d_class`` — the holder is class D (整治提升类) in the year; ``d_class_consecutive`` — D for at
   least N consecutive years, counted over the evaluation table's ``year`` column;
 * ``low_tax_per_mu`` — the holder's 亩均税收 (taxes ÷ evaluated area) is below a line: an absolute
-  yuan/mu, or a share of the county × segment average (ratio of sums over evaluated firms);
+  yuan/mu, or a share of the county × segment average (ratio of sums over evaluated firms), or a
+  share of the county × segment median (the middle firm: not pulled up by a few large payers);
 * ``low_far`` — the parcel's 容积率 is below the minimum of 《工业项目建设用地控制指标》 for the
   holder's GB/T 4754 division (built parcels only);
 * ``idle_not_started`` / ``idle_stopped`` — 闲置土地 under 《闲置土地处置办法》 (国土资源部令第53号);
@@ -70,8 +71,8 @@ class DClassRule(_Rule):
 
 
 class TaxPerMuRule(_Rule):
-    kind: Literal["absolute", "county_average_share"]
-    value: float = Field(gt=0)  # yuan/mu (absolute) or share of the county average
+    kind: Literal["absolute", "county_average_share", "county_median_share"]
+    value: float = Field(gt=0)  # yuan/mu (absolute) or share of the county average / median
     segments: tuple[str, ...] = ("above_scale", "below_scale_large", "below_scale_small")
 
 
@@ -143,8 +144,12 @@ def _holders(evaluation: ir.Table, rules: LowlandRules, *, year: int) -> ir.Tabl
     ev = evaluation
     ey = ev.filter(ev.year == year)
     base = ey.filter((ey.segment != "exempt") & (ey.area_mu > 0) & ey.taxes.notnull())
+    if rules.low_tax_per_mu.kind == "county_median_share":   # the middle firm's 亩均税收
+        county = (base.taxes / base.area_mu).median()
+    else:                                                    # ratio of sums (as the evaluation's benchmark)
+        county = base.taxes.sum() / base.area_mu.sum()
     avg = base.group_by([base.region_code.name("a_region"), base.segment.name("a_segment")]).aggregate(
-        county_tax_per_mu=base.taxes.sum() / base.area_mu.sum())
+        county_tax_per_mu=county)
     h = ey.select(h_uscc=ey.uscc, h_region=ey.region_code, h_segment=ey.segment, h_area=ey.area_mu,
                   h_taxes=ey.taxes, h_va=ey.value_added, land_class=ey.land_class)
     # consecutive D years ending in `year` (gaps and islands over the years present)
