@@ -714,3 +714,18 @@ def pd_date_scalar(d):
 
 def pd_year(s):
     return pd_date(s).dt.year
+
+
+def test_water_and_gas_use_follow_their_calibration(synth_frames, synth_calibration):
+    ind = synth_frames["indicators"]
+    r = synth_calibration.ratios
+    ok = ind.water_m3.notna() & ind.value_added.notna() & (ind.value_added > 0)
+    per_10k_va = ind.water_m3[ok].sum() / (ind.value_added[ok].sum() / 1e4)
+    assert per_10k_va == pytest.approx(r.water_m3_per_10k_va.value, rel=0.1)
+    # gas: about half the firms use none; the rest burn gas for part of their energy
+    gas = ind.gas_m3.dropna()
+    assert 0.3 < (gas == 0).mean() < 0.6
+    share = (ind.gas_m3 * r.gas_tce_per_m3.value).sum() / ind.energy_tce[ind.gas_m3.notna()].sum()
+    assert 0.04 < share < 0.2
+    # a firm missing its energy figure misses water and gas too
+    assert (ind.water_m3.isna() == ind.energy_tce.isna()).all()

@@ -11,7 +11,7 @@ C_CORE_COLUMNS = {
     "park": "string", "division": "string", "industry_code": "string", "segment": "string",
     "area_mu": "float64", "taxes": "float64", "value_added": "float64", "revenue": "float64",
     "main_revenue": "float64", "employees": "int64", "energy_tce": "float64", "emissions_t": "float64",
-    "electricity_kwh": "float64", "total_score": "float64", "rank": "int64", "rank_of": "int64",
+    "electricity_kwh": "float64", "water_m3": "float64", "gas_m3": "float64", "total_score": "float64", "rank": "int64", "rank_of": "int64",
     "percentile": "float64", "land_class": "string", "graded": "bool", "exempt_reason": "string",
     "flags": "string",
 }
@@ -28,7 +28,8 @@ def c_evaluation_rows(rows: list[dict]):
         "year": 2024, "name": None, "region_code": "330624", "park": None, "division": "34",
         "industry_code": "3451", "segment": "above_scale", "area_mu": 10.0, "taxes": 1_000_000.0,
         "value_added": 5_000_000.0, "revenue": 20_000_000.0, "main_revenue": 19_000_000.0, "employees": 50,
-        "energy_tce": 100.0, "emissions_t": 1.0, "electricity_kwh": 1_000_000.0, "total_score": 100.0,
+        "energy_tce": 100.0, "emissions_t": 1.0, "electricity_kwh": 1_000_000.0, "water_m3": 5_000.0,
+        "gas_m3": 20_000.0, "total_score": 100.0,
         "rank": 1, "rank_of": 1, "percentile": 1.0, "land_class": "B", "exempt_reason": None, "flags": "",
     }
     full = []

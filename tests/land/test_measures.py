@@ -130,11 +130,20 @@ def test_a_rebate_is_not_compared_away_by_another_surcharge(c_eval):
     assert r["extra_charge_yuan"] == pytest.approx(-20_000)
 
 
-def test_water_rules_are_reported_as_not_computable_with_the_reason(c_eval):
+def test_water_and_gas_rules_price_the_water_and_gas_use(c_eval):
+    # D after 1 year: +0.05 yuan per m³ (d_rule's first step) on 5,000 m³ of water / 20,000 m³ of gas
+    for resource, use in (("water", 5_000.0), ("gas", 20_000.0)):
+        sched = MeasureSchedule(rules=[d_rule(id=f"d_{resource}", resource=resource, unit="yuan/m3")], source=SRC)
+        (r,) = charges(c_eval, history("X", {2024: "D"}), schedule=sched)
+        assert r["computable"] is True and r["resource_use"] == pytest.approx(use)
+        assert r["extra_charge_yuan"] == pytest.approx(0.05 * use)
+
+
+def test_missing_water_use_is_not_computable_with_the_reason(c_eval):
     water = MeasureSchedule(rules=[d_rule(id="d_water", resource="water", unit="yuan/t")], source=SRC)
-    (r,) = charges(c_eval, history("X", {2024: "D"}), schedule=water)
+    (r,) = charges(c_eval, history("X", {2024: "D"}, water_m3=None), schedule=water)
     assert r["computable"] is False
-    assert r["not_computable_reason"] == "no_water_use_in_schema"
+    assert r["not_computable_reason"] == "missing_water_m3"
     assert r["extra_charge_yuan"] is None
 
 

@@ -28,6 +28,13 @@ def test_fixed_benchmarks_written_in_wan_yuan_per_mu_convert_to_yuan_per_mu():
                  "tax_per_kwh": pytest.approx(2.0)}
 
 
+def test_linhai_water_item_reads_water_use_at_0_1_wan_yuan_per_tonne_and_totals_100_points():
+    seg = load_method("linhai-fixed").segments["above_scale"]
+    items = {it.id: it for it in seg.items}
+    assert items["va_per_water"].benchmark_value == pytest.approx(1_000.0)   # 0.1 万元/t, 1 t of water = 1 m³
+    assert sum(it.weight for it in seg.items) == pytest.approx(100)
+
+
 def test_shandong_carries_the_d_electricity_surcharge_schedule():
     m = load_method("shandong")
     rule = m.measures.rules[0]

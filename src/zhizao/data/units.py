@@ -73,6 +73,11 @@ UNIT_KINDS: dict[str, UnitKind] = {
         ),
         _kind("mass", "t", "吨", {"吨": 1, "t": 1, "tonnes": 1, "tons": 1, "千克": 1e-3, "公斤": 1e-3,
                                   "kg": 1e-3, "万吨": 1e4}),
+        # water is reported in 吨 as often as in 立方米 (1 t of water ≈ 1 m³)
+        _kind("water", "m3", "立方米", {"立方米": 1, "m3": 1, "m³": 1, "方": 1, "吨": 1, "t": 1, "万立方米": 1e4,
+                                       "万方": 1e4, "万吨": 1e4, "亿立方米": 1e8}),
+        _kind("gas", "m3", "立方米", {"立方米": 1, "m3": 1, "m³": 1, "方": 1, "nm3": 1, "标方": 1,
+                                     "万立方米": 1e4, "万方": 1e4, "亿立方米": 1e8}),
         _kind("persons", "persons", "人", {"人": 1, "persons": 1, "person": 1, "人数": 1, "万人": 1e4}),
         _kind("share", "share", "比例", {"比例": 1, "share": 1, "ratio": 1, "%": 0.01, "百分比": 0.01,
                                          "percent": 0.01, "pct": 0.01}),

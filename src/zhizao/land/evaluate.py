@@ -34,7 +34,7 @@ from zhizao.land.method import INDICATORS, LandMethod
 
 _EPS = 1e-9
 FIGURES = ("taxes", "value_added", "revenue", "main_revenue", "rd_expenditure", "energy_tce", "emissions_t",
-           "electricity_kwh")
+           "electricity_kwh", "water_m3", "gas_m3")
 
 
 def _cases(pairs, default=None):
@@ -341,7 +341,7 @@ def evaluate(tables: dict, method: LandMethod, *, year: int) -> ir.Table:
         "segment": u.segment, "area_mu": u.area_mu.cast("float64"),
         "taxes": u.taxes, "value_added": u.value_added, "revenue": u.revenue, "main_revenue": u.main_revenue,
         "employees": u.employees.cast("int64"), "energy_tce": u.energy_tce, "emissions_t": u.emissions_t,
-        "electricity_kwh": u.electricity_kwh,
+        "electricity_kwh": u.electricity_kwh, "water_m3": u.water_m3, "gas_m3": u.gas_m3,
         "total_score": u.total_score,
     }
     tail = {"graded": g, "exempt_reason": u.exempt_reason, "flags": flags}

@@ -25,9 +25,9 @@ if TYPE_CHECKING:  # A's model; only the shape (rules, steps, combine) is used h
 
 __all__ = ["RESOURCE_COLUMNS", "apply_schedule", "consecutive_years_in_class", "measure_totals"]
 
-#: The column of the evaluation table that measures each resource's use. Water and gas use
-#: are not in the warehouse schema (``data/schema.py``), so rules on them are not computable.
-RESOURCE_COLUMNS: dict[str, str | None] = {"electricity": "electricity_kwh", "water": None, "gas": None}
+#: The column of the evaluation table that measures each resource's use (kWh, m³, m³). A rule on
+#: a resource with no column here is reported not computable (``no_<resource>_use_in_schema``).
+RESOURCE_COLUMNS: dict[str, str | None] = {"electricity": "electricity_kwh", "water": "water_m3", "gas": "gas_m3"}
 
 NOT_COMPUTABLE_NO_COLUMN = "no_{resource}_use_in_schema"
 NOT_COMPUTABLE_MISSING = "missing_{column}"

@@ -60,6 +60,8 @@ INDICATORS: dict[str, IndicatorDef] = {d.id: d for d in [
     IndicatorDef("tax_per_kwh", "taxes", "electricity_kwh", "money", "electricity", "单位电耗税收",
                  "tax per kWh", "yuan/kWh"),
     IndicatorDef("revenue_per_mu", "revenue", "area_mu", "money", "area", "亩均销售收入", "revenue per mu", "yuan/mu"),
+    IndicatorDef("va_per_water", "value_added", "water_m3", "money", "water", "单位用水量工业增加值",
+                 "value added per m³ of water", "yuan/m3"),
     IndicatorDef("revenue_per_energy", "revenue", "energy_tce", "money", "energy", "单位能耗销售收入",
                  "revenue per tce", "yuan/tce"),
     IndicatorDef("revenue_per_emission", "revenue", "emissions_t", "money", "mass", "单位污染物排放销售收入",
@@ -70,7 +72,8 @@ CORE_INDICATORS = ("tax_per_mu", "va_per_mu", "labour_productivity", "va_per_ene
                    "rd_ratio", "tax_per_kwh", "revenue_per_mu")
 
 IndicatorId = Literal["tax_per_mu", "va_per_mu", "labour_productivity", "va_per_energy", "va_per_emission",
-                      "rd_ratio", "tax_per_kwh", "revenue_per_mu", "revenue_per_energy", "revenue_per_emission"]
+                      "rd_ratio", "tax_per_kwh", "revenue_per_mu", "revenue_per_energy", "revenue_per_emission",
+                      "va_per_water"]
 SegmentId = Literal["above_scale", "below_scale_large", "below_scale_small", "tenant"]
 
 

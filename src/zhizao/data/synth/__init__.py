@@ -38,7 +38,7 @@ from zhizao.data.synth.enterprises import build_enterprises
 from zhizao.data.synth.land import build_parcels, build_status_history, firm_land
 from zhizao.data.synth.links import build_links
 from zhizao.data.synth.monthly import build_monthly
-from zhizao.data.synth.panel import Panel, build_panel
+from zhizao.data.synth.panel import Panel, add_water_gas, build_panel
 from zhizao.data.synth.population import build_population
 from zhizao.data.synth.report import (
     CalibrationRow,
@@ -128,6 +128,7 @@ def generate(*, enterprises: int = 50_000, seed: int = DEFAULT_SEED, province: s
     tr = build_traits(pop, geo, cat, cal, rng)
     say("indicators", 0.2)
     panel = build_panel(pop, tr, cat, cal, rng)
+    add_water_gas(panel, cal, np.random.default_rng([seed, 2589]))
     uscc_np = generate_usccs(pop.n, rng=rng, region_codes=np.array(geo.counties)[pop.county])
     uscc = pa.array(uscc_np, pa.string())
     if isinstance(uscc, pa.ChunkedArray):
