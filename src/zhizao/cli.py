@@ -275,9 +275,11 @@ def _command_sections(group, ctx, prefix: str) -> list[str]:
 
 def _add_levers() -> None:
     """Lever command groups; imported last because they reuse this module's helpers."""
+    from zhizao.clusters_cli import clusters_app
     from zhizao.land_cli import land_app
 
     app.add_typer(land_app, name="land")
+    app.add_typer(clusters_app, name="clusters")
 
 
 _add_levers()

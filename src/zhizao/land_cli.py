@@ -15,7 +15,18 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table as RichTable
 
-from zhizao.shell import SYNTHETIC_NOTE, DbOption, err, fail, open_db, out, progress_bar
+from zhizao.shell import (
+    SYNTHETIC_NOTE,
+    DbOption,
+    err,
+    fail,
+    has_table,
+    is_synthetic,
+    open_db,
+    out,
+    progress_bar,
+    resolve_year,
+)
 
 land_app = typer.Typer(
     name="land",
@@ -49,22 +60,6 @@ def _load_method(method: str | None):
         fail(str(e))
 
 
-def _indicator_years(wh) -> list[int]:
-    ind = wh.table("indicators")
-    return sorted(int(y) for y in ind.select("year").distinct().to_pyarrow().column("year").to_pylist())
-
-
-def _resolve_year(wh, year: int | None) -> tuple[int, list[int]]:
-    """The year asked (or the latest) and the years up to it that have indicators."""
-    years = _indicator_years(wh)
-    if not years:
-        fail("the warehouse has no indicators: run `zhizao synth` or `zhizao import` first")
-    year = years[-1] if year is None else year
-    if year not in years:
-        fail(f"no indicators for {year} in the warehouse (years present: {', '.join(map(str, years))})")
-    return year, [y for y in years if y <= year]
-
-
 def _evaluate(wh, method, years: list[int]):
     """The evaluation table of each year the method covers (pyarrow, stacked), with progress."""
     import pyarrow as pa
@@ -87,29 +82,17 @@ def _evaluate(wh, method, years: list[int]):
     return pa.concat_tables(parts, promote_options="default")
 
 
-def _is_synthetic(evaluation) -> bool:
-    from zhizao.data.synth.names import SYNTHETIC_MARK
-
-    names = evaluation.column("name").to_pylist()[:1000]
-    return any(isinstance(n, str) and n.startswith(SYNTHETIC_MARK) for n in names)
-
-
 def _stored_or_fresh(wh, method, year: int, years: list[int]):
     """The stored ``result_land_evaluation`` when it holds ``year`` under ``method``, else a fresh run."""
     import ibis
 
-    t = wh.con.table("result_land_evaluation") if _has_table(wh, "result_land_evaluation") else None
+    t = wh.con.table("result_land_evaluation") if has_table(wh, "result_land_evaluation") else None
     if t is not None and "method_id" in t.columns:
         stored = t.filter((t.method_id == method.id) & (t.year <= year))
         have = set(stored.select("year").distinct().to_pyarrow().column("year").to_pylist())
         if year in have and set(years) <= have | {y for y in years if not method.covers(y)}:
             return ibis.memtable(stored.drop("method_id").to_pyarrow())
     return ibis.memtable(_evaluate(wh, method, years))
-
-
-def _has_table(wh, name: str) -> bool:
-    rows = wh.raw.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()
-    return rows[0][0] > 0
 
 
 def _with_method_id(table, method):
@@ -166,12 +149,12 @@ def evaluate_cmd(
 
     m = _load_method(method)
     with open_db(db) as wh:
-        year, years = _resolve_year(wh, year)
+        year, years = resolve_year(wh, year)
         evaluation = _evaluate(wh, m, years)
         rollup = class_rollup(ibis.memtable(evaluation)).to_pyarrow()
         name = wh.write_result("land_evaluation", _with_method_id(evaluation, m))
         wh.write_result("land_class_rollup", rollup)
-    synthetic = _is_synthetic(evaluation)
+    synthetic = is_synthetic(evaluation)
     _print_class_counts(evaluation, m, year, synthetic)
     out.print(f"{evaluation.num_rows:,} rows ({', '.join(map(str, sorted(set(evaluation.column('year').to_pylist()))))}) "
               f"written to {name}; classes by county in result_land_class_rollup")
@@ -205,7 +188,7 @@ def explain_cmd(
         fail(f"--lang {lang!r}: choose zh or en")
     m = _load_method(method)
     with open_db(db) as wh:
-        year, _ = _resolve_year(wh, year)
+        year, _ = resolve_year(wh, year)
         known = wh.table("enterprises")
         if known.filter(known.uscc == uscc).count().to_pyarrow().as_py() == 0:
             fail(f"no enterprise with USCC {uscc} in the warehouse")
@@ -266,7 +249,7 @@ def lowland_cmd(
     except (OSError, ValueError) as e:
         fail(str(e))
     with open_db(db) as wh:
-        year, years = _resolve_year(wh, year)
+        year, years = resolve_year(wh, year)
         evaluation = _stored_or_fresh(wh, m, year, years)
         tables = wh.tables()
         with progress_bar("低效用地 lowland") as cb:
@@ -286,7 +269,7 @@ def lowland_cmd(
     out.print(f"{parcels.num_rows:,} flagged parcels written to result_land_lowland_parcels")
     if xlsx is not None:
         _write_tables_xlsx(xlsx, {"低效地块 parcels": parcels, "面积汇总 totals": totals},
-                           synthetic=_is_synthetic(evaluation.to_pyarrow()))
+                           synthetic=is_synthetic(evaluation.to_pyarrow()))
         out.print(f"XLSX written to {xlsx}")
 
 
@@ -444,7 +427,7 @@ def measures_cmd(
                   f"methods with one: {', '.join(METHODS_WITH_MEASURES)} (e.g. --method shandong)")
         raise typer.Exit(0)
     with open_db(db) as wh:
-        year, years = _resolve_year(wh, year)
+        year, years = resolve_year(wh, year)
         evaluation = _stored_or_fresh(wh, m, year, years)
         with progress_bar("差别化措施 measures") as cb:
             cb("schedule", 0.3)
