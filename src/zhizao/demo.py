@@ -59,10 +59,42 @@ def _land_evaluation(wh: store.Warehouse, year: int) -> dict[str, pa.Table]:
     }
 
 
+def _cluster_analytics(wh: store.Warehouse, year: int) -> dict[str, pa.Table]:
+    """Indices of the county × division matrix (all years), and the 15 county clusters' profiles,
+    tiers and 大而不强 diagnosis (the full tables go to result_cluster_*)."""
+    import pyarrow.compute as pc
+
+    from zhizao import clusters as cl
+
+    t = wh.tables()
+    years = sorted(int(y) for y in t["indicators"].select("year").distinct().to_pyarrow().column("year").to_pylist())
+    m = cl.build_matrix(t, years=years, measure="employees", region_level="county", industry_level="division")
+    idx = cl.indices_tables(m, base_year=years[0] if years[0] < year else None)
+    for name, table in (("cluster_cells", idx.cells), ("cluster_regions", idx.regions),
+                        ("cluster_industries", idx.industries)):
+        wh.write_result(name, table)
+    cs = cl.clusters_from_synth()
+    prof = cl.cluster_profiles(t, cs, year=year, base_year=years[0] if years[0] < year else None)
+    tiers = cl.assign_tiers(prof)
+    diag = cl.diagnose(prof)
+    wh.write_result("cluster_profiles", prof)
+    wh.write_result("cluster_weaknesses", diag.weaknesses)
+    summary = diag.clusters.select(["cluster_id", "name_zh", "scale_percentile", "strength_percentile", "verdict",
+                                    "weak_dimensions"])
+    tier_of = dict(zip(tiers.column("cluster_id").to_pylist(), tiers.column("tier_zh").to_pylist()))
+    summary = summary.append_column("tier_zh", pa.array([tier_of.get(c) for c in summary.column("cluster_id").to_pylist()]))
+    cells = idx.cells.filter(pc.equal(idx.cells.column("year"), year))
+    top = cells.filter(pc.greater_equal(cells.column("share_of_industry"), 0.05)).sort_by([("lq", "descending")])
+    return {"cluster_diagnosis": summary, "cluster_tiers": tiers,
+            "cluster_top_specialisations": top.select(["region_code", "industry_code", "value", "lq",
+                                                        "share_of_industry", "density"]).slice(0, 10)}
+
+
 #: Every analysis the demo runs, in order: (name, function(warehouse, year) -> result tables).
 ANALYSES: list[tuple[str, Callable[[store.Warehouse, int], dict[str, pa.Table]]]] = [
     ("regional_overview", _regional_overview),
     ("land_evaluation", _land_evaluation),
+    ("cluster_analytics", _cluster_analytics),
 ]
 
 
@@ -151,6 +183,7 @@ def run_demo(*, out_dir: Path, db_path: Path, enterprises: int = 50_000, seed: i
         f"Import: {report.totals['inserted']:,} rows inserted, {report.totals['quarantined']:,} quarantined.",
         f"Calibration: {sum(r.ok for r in calibration)}/{len(calibration)} targets met (see {md_path}).",
         _land_line(summaries),
+        _cluster_line(summaries),
         "",
         "Where to look:",
     ]
@@ -173,6 +206,13 @@ def _land_line(summaries: dict[str, list[dict]]) -> str:
     if lowland:
         text += f"; low-efficiency land: {lowland['parcels']:,} parcels, {lowland['area_mu']:,.0f} 亩"
     return text + " (`zhizao land explain USCC` tells why)."
+
+
+def _cluster_line(summaries: dict[str, list[dict]]) -> str:
+    rows = summaries["cluster_diagnosis"]
+    weak = [r["name_zh"] for r in rows if r["verdict"] == "大而不强"]
+    return (f"Clusters: {len(rows)} county clusters profiled; 大而不强 (big but not strong): "
+            f"{'、'.join(weak) or 'none'} (`zhizao clusters show zhuji_socks --clusters synthetic` tells why).")
 
 
 def _summary_markdown(year, counts, summaries, calibration, report) -> str:
@@ -203,6 +243,16 @@ def _summary_markdown(year, counts, summaries, calibration, report) -> str:
         lines += ["| " + r["reason"] + " | " + " | ".join(
             f"{r[k]:,.0f}" if isinstance(r[k], (int, float)) else str(r[k]) for k in keys) + " |"
             for r in summaries["land_lowland_by_reason"]]
+    lines += ["", f"## Clusters {year}: tiers and the 大而不强 diagnosis (tables result_cluster_*)", "",
+              "| cluster | tier | scale pct | strength pct | verdict | weak dimensions |", "|---|---|---:|---:|---|---|"]
+    lines += [f"| {r['name_zh']} ({r['cluster_id']}) | {r['tier_zh']} | {r['scale_percentile']:.0f} | "
+              f"{r['strength_percentile']:.0f} | {r['verdict']} | {r['weak_dimensions'] or ''} |"
+              for r in summaries["cluster_diagnosis"]]
+    lines += ["", f"## Strongest specialisations {year} (county × division, employees; LQ, share of the industry ≥ 5 %)",
+              "", "| county | division | employees | LQ | share of the industry | relatedness density |",
+              "|---|---|---:|---:|---:|---:|"]
+    lines += [f"| {r['region_code']} | {r['industry_code']} | {r['value']:,.0f} | {r['lq']:.2f} | "
+              f"{r['share_of_industry']:.1%} | {r['density']:.2f} |" for r in summaries["cluster_top_specialisations"]]
     lines += ["", "## Calibration: target and achieved", "", "| figure | target | achieved | ok | status | source |",
               "|---|---|---|---|---|---|"]
     lines += [f"| {r.name} | {r.target_text} | {r.achieved_text} | {'✓' if r.ok else '✗'} | {r.status} | {r.source} |"
