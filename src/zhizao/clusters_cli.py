@@ -43,6 +43,7 @@ XlsxOption = Annotated[Optional[Path], typer.Option(
     "--xlsx", help="Also write the results to this Excel workbook (Chinese headers).")]
 LangOption = Annotated[str, typer.Option("--lang", help="Language of the written diagnosis: zh or en.")]
 
+MIN_FIRMS_SHOWN = 5   # the summary table skips one-firm "specialisations" (all cells are written)
 MEASURES = ("employees", "gross_output", "value_added", "revenue", "firms")
 REGION_LEVELS = ("county", "prefecture")
 INDUSTRY_LEVELS = ("division", "group", "class")
@@ -120,16 +121,18 @@ def indices_cmd(
     """Specialisation, concentration, growth, relatedness and complexity indices of the region ×
     industry matrix, for every year from --base-year to --year in one call.
 
-    Writes result_cluster_cells (LQ, RCA, Mcp, density, COG, shift-share, entry/exit per region ×
-    industry × year), result_cluster_regions (diversity, ECI, COI, Krugman, HHI, entropy,
-    related/unrelated variety, coherence) and result_cluster_industries (ubiquity, PCI, Gini,
-    locational Gini, Hoover).
+    Writes result_cluster_cells (LQ, RCA, Mcp, density, COG, shift-share, entry/exit, and the
+    concentration of firms — HHI, top-1 and top-4 shares — per region × industry × year),
+    result_cluster_regions (diversity, ECI, COI, Krugman, HHI, entropy, related/unrelated
+    variety, coherence), result_cluster_industries (ubiquity, PCI, Gini, locational Gini,
+    Hoover) and result_cluster_relatedness (industry pairs of --year: co-occurrence, proximity,
+    probability, association strength, cosine, Jaccard).
     """
     _choice("--measure", measure, MEASURES)
     _choice("--regions", regions, REGION_LEVELS)
     _choice("--industries", industries, INDUSTRY_LEVELS)
-    from zhizao.clusters.indices import indices_tables
-    from zhizao.clusters.matrix import build_matrix
+    from zhizao.clusters.indices import indices_tables, relatedness_pairs
+    from zhizao.clusters.matrix import build_matrix, firm_cells
 
     with open_db(db) as wh:
         year, base_year, years = _years(wh, year, base_year)
@@ -140,11 +143,19 @@ def indices_cmd(
                              industry_level=industries, above_scale_only=above_scale_only)
             if not m.regions or not m.industries:
                 fail(f"no {measure} in {years}: nothing to index")
-            cb("indices", 0.5)
-            t = indices_tables(m, base_year=base_year)
+            cb("firms", 0.3)
+            # firm concentration on the same measure (a count of firms has no shares: revenue then)
+            firm_measure = "revenue" if measure == "firms" else measure
+            firms = {y: firm_cells(wh.tables(), year=y, measure=firm_measure, region_level=regions,
+                                   industry_level=industries, above_scale_only=above_scale_only, matrix=m)
+                     for y in m.years}
+            cb("indices", 0.6)
+            t = indices_tables(m, base_year=base_year, firms=firms)
+            pairs = relatedness_pairs(m, year=year)
             cb("write", 0.9)
             meta = {"measure": measure, "region_level": regions, "industry_level": industries}
-            for name, table in (("cells", t.cells), ("regions", t.regions), ("industries", t.industries)):
+            for name, table in (("cells", t.cells), ("regions", t.regions), ("industries", t.industries),
+                                ("relatedness", pairs)):
                 wh.write_result(f"cluster_{name}", _with_meta(table, meta))
             cb("done", 1.0)
     _print_indices(t, m, year, synthetic)
@@ -185,17 +196,21 @@ def _print_indices(t, m, year: int, synthetic: bool) -> None:
     import pyarrow.compute as pc
 
     cells = t.cells.filter(pc.equal(t.cells.column("year"), year))
-    big = cells.filter(pc.and_(pc.greater_equal(cells.column("lq"), 1.0),
-                               pc.greater_equal(cells.column("share_of_industry"), 0.05)))
+    big = cells.filter(pc.and_(pc.and_(pc.greater_equal(cells.column("lq"), 1.0),
+                                       pc.greater_equal(cells.column("share_of_industry"), 0.05)),
+                               pc.greater_equal(cells.column("firms"), MIN_FIRMS_SHOWN)))
     top = big.sort_by([("lq", "descending")]).slice(0, 12).to_pylist()
     note = f" ({SYNTHETIC_NOTE})" if synthetic else ""
-    tt = RichTable(title=f"{year} 最专业化的地区产业 strongest specialisations (share of the industry ≥ 5 %){note}")
-    for c in ("地区 region", "行业 industry", f"{m.measure}", "区位商 LQ", "占全行业 share", "关联密度 density"):
+    tt = RichTable(title=f"{year} 最专业化的地区产业 strongest specialisations (≥ 5 % of the industry, "
+                         f"≥ {MIN_FIRMS_SHOWN} firms){note}")
+    for c in ("地区 region", "行业 industry", f"{m.measure}", "区位商 LQ", "占全行业 share", "关联密度 density",
+              "企业 firms", "前4位 top-4"):
         tt.add_column(c, justify="left" if c.startswith(("地区", "行业")) else "right")
     for r in top:
         tt.add_row(f"{r['region_code']} {_region_name(r['region_code'])}",
                    f"{r['industry_code']} {_industry_name(r['industry_code'])}", _fmt(r["value"], ",.0f"),
-                   _fmt(r["lq"]), _fmt(r["share_of_industry"], ".1%"), _fmt(r["density"], ".2f"))
+                   _fmt(r["lq"]), _fmt(r["share_of_industry"], ".1%"), _fmt(r["density"], ".2f"),
+                   _fmt(r.get("firms"), ",.0f"), _fmt(r.get("top4_share"), ".0%"))
     out.print(tt)
     regs = t.regions.filter(pc.equal(t.regions.column("year"), year)).sort_by([("eci", "descending")])
     rt = RichTable(title=f"{year} 经济复杂度最高的地区 most complex regions (ECI)")
@@ -207,7 +222,7 @@ def _print_indices(t, m, year: int, synthetic: bool) -> None:
     out.print(rt)
     out.print(f"{len(m.regions)} regions × {len(m.industries)} {m.industry_level}s × {len(m.years)} years "
               f"({', '.join(map(str, m.years))}) → result_cluster_cells ({t.cells.num_rows:,} rows), "
-              "result_cluster_regions, result_cluster_industries")
+              "result_cluster_regions, result_cluster_industries, result_cluster_relatedness")
 
 
 @clusters_app.command("list")

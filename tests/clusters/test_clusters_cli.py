@@ -52,6 +52,13 @@ def test_indices_writes_three_tables_for_every_year_and_an_xlsx(db, tmp_path):
     assert n_regions > 50
     (level,) = query(db, "SELECT DISTINCT industry_level FROM result_cluster_cells")[0]
     assert level == "group"
+    # concentration of firms within each cell: as many firms as the warehouse has in the cells
+    (firms, hhi_ok) = query(db, "SELECT sum(firms), bool_and(firm_hhi BETWEEN 0 AND 1) FROM result_cluster_cells "
+                                "WHERE year = 2024 AND firms > 0")[0]
+    (n_firms,) = query(db, "SELECT count(*) FROM indicators WHERE year = 2024")[0]
+    assert firms == n_firms and hhi_ok
+    pairs = query(db, "SELECT count(*), min(proximity), max(proximity) FROM result_cluster_relatedness")[0]
+    assert pairs[0] > 0 and 0 <= pairs[1] <= pairs[2] <= 1
     # shift-share adds up in the stored table too
     (worst,) = query(db, "SELECT max(abs(ss_national + ss_industry_mix + ss_competitive - (value - value_base))) "
                          "FROM result_cluster_cells WHERE year = 2024")[0]

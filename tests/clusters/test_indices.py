@@ -86,3 +86,47 @@ def test_entry_and_exit_of_specialisations_between_the_years():
 def test_a_base_year_outside_the_matrix_is_refused():
     with pytest.raises(ValueError, match="base year 2020"):
         indices_tables(M, base_year=2020)
+
+
+def test_firm_concentration_per_cell_by_hand():
+    from zhizao.clusters.matrix import FirmCells
+
+    # 2024, A × 1311 has three firms 6, 3, 3 → shares ½, ¼, ¼: HHI 0.375, top-1 ½; B × 1312 one firm
+    fc = FirmCells(uscc=np.array(["a", "b", "c", "d"]), name=np.array(["A", "B", "C", "D"]),
+                   cell=np.array([0, 0, 0, 4]), values=np.array([6.0, 3.0, 3.0, 30.0]),
+                   regions=M.regions, industries=M.industries)
+    t = indices_tables(M, firms={2024: fc})
+    (a,) = rows(t.cells, year=2024, region_code="A", industry_code="1311")
+    assert (a["firms"], a["firm_hhi"], a["top1_share"], a["top4_share"]) == (3, pytest.approx(0.375), 0.5, 1.0)
+    (b,) = rows(t.cells, year=2024, region_code="B", industry_code="1312")
+    assert (b["firms"], b["firm_hhi"]) == (1, 1.0)
+    (empty,) = rows(t.cells, year=2024, region_code="C", industry_code="1711")
+    assert empty["firms"] == 0 and empty["firm_hhi"] is None
+    # no firm table for 2023: counts 0, shares null
+    assert all(r["firm_hhi"] is None for r in rows(t.cells, year=2023))
+
+
+def test_firms_on_other_axes_are_refused():
+    from zhizao.clusters.matrix import FirmCells
+
+    fc = FirmCells(uscc=np.array(["a"]), name=np.array(["A"]), cell=np.array([0]), values=np.array([1.0]),
+                   regions=("A", "B"), industries=M.industries)
+    with pytest.raises(ValueError, match="axes"):
+        indices_tables(M, firms={2024: fc})
+
+
+def test_relatedness_pairs_carry_every_normalisation_of_the_co_occurrences():
+    from zhizao.clusters.indices import relatedness_pairs
+    from zhizao.clusters.relatedness import co_occurrence, relatedness
+    from zhizao.clusters.specialisation import mcp
+
+    t = relatedness_pairs(M)          # the last year
+    Mcp = mcp(X[1])
+    C = co_occurrence(Mcp)
+    assert t.num_rows == int((C > 0).sum())
+    idx = {c: k for k, c in enumerate(M.industries)}
+    for r in t.to_pylist():
+        i, j = idx[r["industry_a"]], idx[r["industry_b"]]
+        assert r["co_occurrence"] == C[i, j] and r["year"] == 2024
+        for method in ("probability", "association", "cosine", "jaccard"):
+            assert r[method] == pytest.approx(relatedness(C, method)[i, j])

@@ -34,9 +34,16 @@ import numpy as np
 import pyarrow as pa
 
 from zhizao.clusters.complexity import complexity, eci_pci
+from zhizao.clusters.concentration import firm_concentration
 from zhizao.clusters.growth import shift_share
-from zhizao.clusters.matrix import RegionIndustryMatrix
-from zhizao.clusters.relatedness import density_external_avg, density_internal_avg, entry_exit
+from zhizao.clusters.matrix import FirmCells, RegionIndustryMatrix
+from zhizao.clusters.relatedness import (
+    co_occurrence,
+    density_external_avg,
+    density_internal_avg,
+    entry_exit,
+    relatedness,
+)
 from zhizao.clusters.specialisation import (
     entropy,
     gini,
@@ -49,7 +56,7 @@ from zhizao.clusters.specialisation import (
     variety,
 )
 
-__all__ = ["IndexTables", "indices_tables"]
+__all__ = ["IndexTables", "indices_tables", "relatedness_pairs"]
 
 
 @dataclass(frozen=True)
@@ -75,7 +82,7 @@ def _groups(industries: tuple[str, ...], level: str) -> np.ndarray | None:
 
 
 def indices_tables(matrix: RegionIndustryMatrix, *, base_year: int | None = None,
-                   threshold: float = 1.0) -> IndexTables:
+                   threshold: float = 1.0, firms: dict[int, FirmCells] | None = None) -> IndexTables:
     """All indices of ``matrix`` for each of its years (see the module docstring for the columns).
 
     Parameters
@@ -87,6 +94,11 @@ def indices_tables(matrix: RegionIndustryMatrix, *, base_year: int | None = None
         measured against it (rows of the base year itself and earlier carry nulls there).
     threshold
         RCA threshold of a specialisation (Mcp), 1 by default (ecomplexity, EconGeo).
+    firms
+        Per year, the enterprises' cells and values on the matrix's axes
+        (:func:`~zhizao.clusters.matrix.firm_cells` with ``matrix=``): adds the concentration of
+        firms within each cell — ``firms`` (count), ``firm_hhi`` (Herfindahl–Hirschman 0–1 of the
+        firms' shares), ``top1_share`` and ``top4_share`` (share of the largest 1 / 4 firms).
 
     >>> import numpy as np
     >>> from zhizao.clusters.matrix import RegionIndustryMatrix
@@ -142,6 +154,20 @@ def indices_tables(matrix: RegionIndustryMatrix, *, base_year: int | None = None
             value_base=only_later(X0), growth=only_later(growth), ss_national=only_later(ss.national),
             ss_industry_mix=only_later(ss.industry_mix), ss_competitive=only_later(ss.competitive),
             entry=only_later(ee.entry), exit=only_later(ee.exit))
+    if firms is not None:
+        n_cells = R * I
+        hhi = np.full((T, n_cells), np.nan)
+        top1, top4, count = hhi.copy(), hhi.copy(), np.zeros((T, n_cells))
+        for t_, year in enumerate(matrix.years):
+            fc = firms.get(int(year))
+            if fc is None:
+                continue
+            if fc.regions != matrix.regions or fc.industries != matrix.industries:
+                raise ValueError(f"firms[{year}] is not on the matrix's axes: build it with firm_cells(matrix=...)")
+            c_ = firm_concentration(fc.cell, fc.values, n_cells, top=(1, 4))
+            hhi[t_], top1[t_], top4[t_], count[t_] = c_.hhi, c_.top_share[1], c_.top_share[4], c_.firms
+        cell_cols.update(firms=pa.array(count.ravel().astype(np.int64)), firm_hhi=_col(hhi),
+                         top1_share=_col(top1), top4_share=_col(top4))
     cells = pa.table(cell_cols)
 
     refl = eci_pci(M, method="reflections")
@@ -169,3 +195,33 @@ def indices_tables(matrix: RegionIndustryMatrix, *, base_year: int | None = None
         "hoover": _col(hoover_index(X, reg_tot)),
     })
     return IndexTables(cells, regions, industries)
+
+
+def relatedness_pairs(matrix: RegionIndustryMatrix, *, year: int | None = None, threshold: float = 1.0) -> pa.Table:
+    """Industry × industry relatedness (产业关联度) in ``year`` (default: the last), long format.
+
+    One row per pair of distinct industries that co-occur in at least one region's
+    specialisations: ``industry_a``, ``industry_b``, ``co_occurrence`` (regions specialised in
+    both; EconGeo ``co_occurrence``), ``proximity`` (Hidalgo et al. 2007, = ecomplexity's),
+    and EconGeo's normalisations ``probability``, ``association``, ``cosine``, ``jaccard``.
+
+    >>> import numpy as np
+    >>> X = np.array([[[5., 5, 0], [5, 5, 0], [0, 1, 9]]])
+    >>> m = RegionIndustryMatrix(X, (2024,), ("A", "B", "C"), ("13", "14", "15"), "employees", "county", "division")
+    >>> relatedness_pairs(m).select(["industry_a", "industry_b", "co_occurrence", "proximity"]).to_pylist()
+    [{'industry_a': '13', 'industry_b': '14', 'co_occurrence': 2, 'proximity': 1.0}, \
+{'industry_a': '14', 'industry_b': '13', 'co_occurrence': 2, 'proximity': 1.0}]
+    """
+    k = len(matrix.years) - 1 if year is None else matrix.years.index(int(year))
+    X = matrix.values[k]
+    M = mcp(X, threshold)
+    c = complexity(X, threshold=threshold)
+    C = co_occurrence(M)
+    a, b = np.nonzero(C > 0)
+    ind = np.array(matrix.industries, dtype=object)
+    cols = {"year": pa.array(np.full(len(a), int(matrix.years[k]))),
+            "industry_a": pa.array(ind[a], pa.string()), "industry_b": pa.array(ind[b], pa.string()),
+            "co_occurrence": pa.array(C[a, b].astype(np.int64)), "proximity": _col(c.proximity[a, b])}
+    for method in ("probability", "association", "cosine", "jaccard"):
+        cols[method] = _col(relatedness(C, method)[a, b])
+    return pa.table(cols)

@@ -29,6 +29,8 @@ CELL_HEADERS = {
     "density": ("关联密度", None), "cog": ("复杂度前景收益COG", None), "value_base": ("基期规模", None),
     "growth": ("增长率（%）", 100), "ss_national": ("份额分量", None), "ss_industry_mix": ("结构偏离分量", None),
     "ss_competitive": ("竞争力偏离分量", None), "entry": ("新进入专业化", None), "exit": ("退出专业化", None),
+    "firms": ("企业数", None), "firm_hhi": ("企业赫芬达尔指数", None), "top1_share": ("最大企业份额（%）", 100),
+    "top4_share": ("前4位企业集中度（%）", 100),
 }
 REGION_HEADERS = {
     "year": ("年度", None), "region_code": ("地区代码", None), "region_name": ("地区", None), "total": ("总规模", None),
@@ -131,6 +133,7 @@ def write_indices_xlsx(tables, path: str | Path, *, year: int, meta: dict, synth
         ("克鲁格曼指数", "Σ|地区行业比重 − 全省行业比重|（EconGeo krugman_index）"),
         ("相关/无关多样化", "Frenken, Van Oort & Verburg (2007)：大类内熵的加权和 / 大类间熵"),
         ("基尼 / 区位基尼 / 胡佛", "EconGeo gini、locational_gini、hoover_index（参照：各地区总规模）"),
+        ("企业赫芬达尔指数 / 集中度", "地区×行业内各企业份额的平方和（0–1）/ 最大1家、4家企业的份额（口径同规模；企业数口径时用营业收入）"),
     ]
     for i, (k, v) in enumerate(notes, start=start):
         ws.cell(row=i, column=1, value=k)
