@@ -13,7 +13,18 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table as RichTable
 
-from zhizao.shell import SYNTHETIC_NOTE, DbOption, err, fail, indicator_years, is_synthetic, open_db, out, progress_bar
+from zhizao.shell import (
+    SYNTHETIC_NOTE,
+    DbOption,
+    err,
+    fail,
+    indicator_years,
+    is_synthetic,
+    open_db,
+    out,
+    progress_bar,
+    resolve_year,
+)
 
 clusters_app = typer.Typer(
     name="clusters",
@@ -67,12 +78,8 @@ def _load_clusters(spec: str | None):
 
 def _years(wh, year: int | None, base_year: int | None) -> tuple[int, int | None, list[int]]:
     """(year, base year or None, the years from base to year present in the warehouse)."""
+    year, _ = resolve_year(wh, year)
     have = indicator_years(wh)
-    if not have:
-        fail("the warehouse has no indicators: run `zhizao synth` or `zhizao import` first")
-    year = have[-1] if year is None else year
-    if year not in have:
-        fail(f"--year {year}: no indicators for it (years present: {', '.join(map(str, have))})")
     if base_year is None:
         base_year = have[0] if have[0] < year else None
     elif base_year not in have:

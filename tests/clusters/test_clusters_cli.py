@@ -73,7 +73,7 @@ def test_indices_writes_three_tables_for_every_year_and_an_xlsx(db, tmp_path):
 @pytest.mark.parametrize(("args", "message"), [
     (("--measure", "profit"), "--measure 'profit'"),
     (("--industries", "section"), "--industries 'section'"),
-    (("--year", "1999"), "--year 1999"),
+    (("--year", "1999"), "no indicators for 1999"),
     (("--base-year", "2024", "--year", "2024"), "must be before"),
 ])
 def test_indices_rejects_bad_arguments_naming_them(db, args, message):

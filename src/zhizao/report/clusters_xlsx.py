@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from zhizao.report.land_xlsx import SYNTHETIC_LINE
+from zhizao.report.xlsx_common import write_header
 
 __all__ = ["CELL_HEADERS", "INDUSTRY_HEADERS", "REGION_HEADERS", "write_diagnosis_xlsx", "write_indices_xlsx"]
 
@@ -69,16 +69,7 @@ def _industry_name(code):
 
 
 def _header(ws, lines: list[str], synthetic: bool) -> int:
-    from openpyxl.styles import Font
-
-    if synthetic:
-        lines = [*lines, SYNTHETIC_LINE]
-    for i, text in enumerate(lines, start=1):
-        ws.cell(row=i, column=1, value=text)
-    ws.cell(row=1, column=1).font = Font(bold=True, size=14)
-    if synthetic:
-        ws.cell(row=len(lines), column=1).font = Font(bold=True, color="C00000")
-    return len(lines) + 2
+    return write_header(ws, lines, synthetic=synthetic)
 
 
 def _table(ws, start: int, rows: list[dict], headers: dict[str, tuple[str, float | None]]) -> None:

@@ -19,10 +19,10 @@ from pathlib import Path
 import pyarrow as pa
 
 from zhizao.land.method import INDICATOR_DISPLAY
+from zhizao.report.xlsx_common import SYNTHETIC_LINE, write_header
 
 __all__ = ["INDICATOR_DISPLAY", "SEGMENT_SHEETS", "SYNTHETIC_LINE", "write_land_xlsx"]
 
-SYNTHETIC_LINE = "本表数据为合成数据 / synthetic data"
 
 #: Sheet name per segment (Excel: ≤ 31 characters).
 SEGMENT_SHEETS = {
@@ -75,18 +75,9 @@ def _class_label(method, code: str | None) -> str:
 
 def _header_block(ws, *, title: str, method, year, synthetic: bool) -> int:
     """Write the header block; return the next free row."""
-    from openpyxl.styles import Font
-
     lines = [title, f"评价办法 method: {method.name_zh} / {method.name_en} ({method.id})",
              f"依据 source: {' '.join(str(method.source).split())}", f"年度 year: {year}"]
-    if synthetic:
-        lines.append(SYNTHETIC_LINE)
-    for i, text in enumerate(lines, start=1):
-        ws.cell(row=i, column=1, value=text)
-    ws.cell(row=1, column=1).font = Font(bold=True, size=14)
-    if synthetic:
-        ws.cell(row=len(lines), column=1).font = Font(bold=True, color="C00000")
-    return len(lines) + 2
+    return write_header(ws, lines, synthetic=synthetic)
 
 
 def _sheet(wb, name: str, rows: list[dict], *, segment: str, method, year, synthetic: bool) -> None:
