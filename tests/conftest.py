@@ -44,3 +44,17 @@ def spark_session(tmp_path_factory):
                .config("spark.sql.session.timeZone", "UTC").getOrCreate())
     yield session
     session.stop()
+
+
+@pytest.fixture(autouse=True)
+def _wide_consoles():
+    """Rich consoles 250 columns wide in every test, whatever the terminal (TERM=dumb, xdist
+    workers and CI give 80), so CLI output is not wrapped mid-word."""
+    from zhizao import shell
+
+    saved = [(c, c._width, c._height) for c in (shell.out, shell.err)]
+    for c, _, _ in saved:
+        c.size = (250, 50)
+    yield
+    for c, w, h in saved:
+        c._width, c._height = w, h

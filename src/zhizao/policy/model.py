@@ -1,0 +1,929 @@
+"""Policy model: a policy is data, one YAML file validated by the frozen Pydantic models below.
+
+A file declares the policy's identity and validity window, its derived ``variables``, ``points``
+tables and ``scores``, its named ``rules`` (conditions with Catala-style ``exceptions``, or
+combinators over other rules), the ``eligibility`` verdict (a floor of rules and routes), and
+optionally a ``benefit`` and a ``budget`` (the language: docs of issue 5, the contract's §1).
+
+Errors are ``PolicyError(file, line, message)``: the line comes from the YAML node the failing
+field was read from (``yaml.compose`` marks), the message names the field path and what was
+expected. Expressions are parsed and type-checked on load (``zhizao.policy.expr``) against the
+warehouse schema (``zhizao.data.schema``) and the variables declared before, so an unknown name is
+reported with its file and line before anything is evaluated.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from collections.abc import Mapping
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError,
+                      field_validator, model_validator)
+
+from zhizao.policy import expr as E
+
+__all__ = ["PolicyError", "Policy", "Variable", "Points", "Case", "Scores", "Dimension", "Rule", "Exception_",
+           "AtLeast", "Route", "Eligibility", "Benefit", "Budget", "NotDecidable", "load_policy",
+           "parse_policy", "available_policies", "policies_dir", "column_types", "ENTERPRISE_COLUMNS",
+           "INDICATOR_COLUMNS", "IDENTITY_COLUMNS"]
+
+ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+Id = Annotated[str, Field(pattern=ID_PATTERN)]
+
+
+class PolicyError(ValueError):
+    """A policy that does not load or cannot be evaluated.
+
+    ``file`` and ``line`` (1-based; None when the problem has no single line) locate the first
+    problem; ``message`` says what is wrong and what was expected; ``errors`` lists every problem
+    found as ``(line, message)``. ``str()`` reads ``file:line: message`` (one line per problem).
+    """
+
+    def __init__(self, file: str | None, line: int | None, message: str, errors: list | None = None):
+        self.file, self.line, self.message = file, line, message
+        self.errors = errors or [(line, message)]
+        super().__init__(self._text())
+
+    def _text(self) -> str:
+        def one(line, msg):
+            where = f"{self.file or '<policy>'}" + (f":{line}" if line else "")
+            return f"{where}: {msg}"
+
+        return "\n".join(one(line, msg) for line, msg in self.errors)
+
+
+# --- column types from the warehouse schema ---------------------------------------------------
+
+_KIND = {"int64": E.NUMBER, "float64": E.NUMBER, "bool": E.BOOL, "string": E.STRING, "date": E.DATE,
+         "timestamp": E.DATE}
+#: Columns every evaluation reads for its identity columns (not inputs of rules).
+IDENTITY_COLUMNS = ("uscc", "name", "region_code")
+
+
+def _schema_columns(table_name: str) -> dict[str, str]:
+    from zhizao.data.schema import TABLES
+
+    return {c.name: c.dtype for c in TABLES[table_name].columns}
+
+
+ENTERPRISE_COLUMNS: dict[str, str] = _schema_columns("enterprises")
+INDICATOR_COLUMNS: dict[str, str] = {k: v for k, v in _schema_columns("indicators").items() if k != "year"}
+
+
+@functools.cache
+def column_types() -> dict[str, str]:
+    """Expression type of every warehouse column a policy may read (and ``col@-k`` for lags of the
+    indicators columns, k = 1…10)."""
+    out = {k: _KIND[v] for k, v in ENTERPRISE_COLUMNS.items()}
+    out.update({k: _KIND[v] for k, v in INDICATOR_COLUMNS.items()})
+    for k, v in INDICATOR_COLUMNS.items():
+        if k != "uscc":
+            for lag in range(1, 11):
+                out[E.lag_key(k, lag)] = _KIND[v]
+    return out
+
+
+class _Types(Mapping):
+    """Names an expression may read: columns, lags, declared names; any ``policy:id`` is a condition."""
+
+    def __init__(self, base: dict):
+        self.base = base
+
+    def __getitem__(self, k):
+        if k.startswith("policy:"):
+            return E.BOOL
+        return self.base[k]
+
+    def __contains__(self, k):
+        return k.startswith("policy:") or k in self.base
+
+    def __iter__(self):
+        return iter(self.base)
+
+    def __len__(self):
+        return len(self.base)
+
+
+# --- the models -------------------------------------------------------------------------------
+
+
+def _as_text(v):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    return v
+
+
+def _parse_expr(v):
+    if isinstance(v, str):
+        try:
+            E.parse(v)
+        except E.ExprError as e:
+            raise ValueError(str(e)) from None
+    return v
+
+
+#: An expression field: text (a bare number or true/false is accepted and kept as text).
+Expr = Annotated[str, BeforeValidator(_as_text), BeforeValidator(_parse_expr)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class NotDecidable(_Frozen):
+    """A condition of the official text the warehouse cannot decide (reported as "not checked")."""
+
+    id: Id
+    text_zh: str
+    text_en: str | None = None
+    source: str
+
+
+class Variable(_Frozen):
+    """A derived variable: ``expr`` over columns and earlier variables; ``unit`` is for display."""
+
+    expr: Expr
+    unit: Literal["share", "money", "count", "years", "plain"] = "plain"
+    name_zh: str
+    name_en: str | None = None
+    source: str
+    changeable: bool = True
+    _node: E.Node = PrivateAttr(None)
+
+    def model_post_init(self, _ctx) -> None:
+        self._node = E.parse(self.expr)
+
+    @property
+    def node(self) -> E.Node:
+        return self._node
+
+
+class Case(_Frozen):
+    """One line of a categorical points table: ``{when: cond, points: n}`` or ``{else: n}``."""
+
+    when: Expr | None = None
+    points: float | None = None
+    else_: float | None = Field(default=None, alias="else")
+    _node: E.Node | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _shape(self):
+        if self.else_ is not None:
+            if self.when is not None or self.points is not None:
+                raise ValueError("a case is either {when: …, points: n} or {else: n}, not both")
+        elif self.when is None or self.points is None:
+            raise ValueError("a case needs `when` and `points` (or is {else: n})")
+        return self
+
+    def model_post_init(self, _ctx) -> None:
+        self._node = E.parse(self.when) if self.when is not None else None
+
+    @property
+    def node(self) -> E.Node | None:
+        return self._node
+
+    @property
+    def value(self) -> float:
+        return self.else_ if self.else_ is not None else self.points
+
+
+class Points(_Frozen):
+    """A points table: value bands (``of`` + ``bands``, tested top-down, boundaries to the higher
+    band) or categorical ``cases`` (first condition that holds). A null input gives null points;
+    a value no band or case covers gives 0 points."""
+
+    id: Id
+    name_zh: str | None = None
+    name_en: str | None = None
+    of: Expr | None = None
+    direction: Literal["higher_is_better", "lower_is_better"] = "higher_is_better"
+    bands: list[tuple[float | None, float]] | None = None
+    cases: list[Case] | None = None
+    dimension: Id | None = None
+    source: str
+    changeable: bool = True
+    _node: E.Node | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _shape(self):
+        if self.cases is not None:
+            if self.of is not None or self.bands is not None:
+                raise ValueError("a points table has either `of` with `bands`, or `cases`, not both")
+            if not self.cases:
+                raise ValueError("`cases` is empty: expected at least one {when: …, points: n}")
+            elses = [i for i, c in enumerate(self.cases) if c.else_ is not None]
+            if elses and elses != [len(self.cases) - 1]:
+                raise ValueError("{else: n} must be the last case (and appear once)")
+            return self
+        if self.of is None or not self.bands:
+            raise ValueError("a points table needs `of` (an expression) and `bands` ([threshold, points] "
+                             "pairs), or `cases`")
+        thresholds = [t for t, _ in self.bands]
+        if None in thresholds[:-1]:
+            raise ValueError("bands: only the last band may have a null threshold (the else band)")
+        real = [t for t in thresholds if t is not None]
+        ordered = all(a > b for a, b in zip(real, real[1:])) if self.direction == "higher_is_better" \
+            else all(a < b for a, b in zip(real, real[1:]))
+        if not ordered:
+            raise ValueError("bands must be listed from the best band down: thresholds strictly "
+                             + ("decreasing (higher_is_better: each band is value >= threshold)"
+                                if self.direction == "higher_is_better"
+                                else "increasing (lower_is_better: each band is value <= threshold)"))
+        return self
+
+    def model_post_init(self, _ctx) -> None:
+        self._node = E.parse(self.of) if self.of is not None else None
+
+    @property
+    def node(self) -> E.Node | None:
+        """The parsed ``of`` expression (None for a categorical table)."""
+        return self._node
+
+    @property
+    def values(self) -> list[float]:
+        """Every number of points the table can give (0 included when nothing may match)."""
+        if self.cases is not None:
+            vals = [c.value for c in self.cases]
+            return vals if self.cases[-1].else_ is not None else vals + [0.0]
+        vals = [p for _, p in self.bands]
+        return vals if self.bands[-1][0] is None else vals + [0.0]
+
+    @property
+    def min_points(self) -> float:
+        return min(self.values)
+
+    @property
+    def max_points(self) -> float:
+        return max(self.values)
+
+
+class Dimension(_Frozen):
+    name_zh: str
+    name_en: str | None = None
+    max: float | None = None
+    min: float | None = None
+
+
+class Scores(_Frozen):
+    """Totals of points by dimension; the score route passes where total ≥ ``pass`` and every
+    dimension ≥ its ``min``."""
+
+    dimensions: dict[Id, Dimension] = {}
+    pass_: float = Field(alias="pass")
+    source: str
+
+
+class AtLeast(_Frozen):
+    k: int = Field(ge=1)
+    of: list[Id]
+
+    @model_validator(mode="after")
+    def _k(self):
+        if self.k > len(self.of):
+            raise ValueError(f"at_least: k = {self.k} but only {len(self.of)} rules are listed")
+        return self
+
+
+class Exception_(_Frozen):
+    """An exception to a rule (Catala default logic): where ``when`` holds the rule is ``outcome``;
+    the highest ``priority`` that applies wins; two applicable at the same top priority with
+    different outcomes are a conflict."""
+
+    id: Id
+    name_zh: str | None = None
+    name_en: str | None = None
+    when: Expr
+    outcome: bool
+    priority: int = 0
+    source: str
+    _node: E.Node = PrivateAttr(None)
+
+    def model_post_init(self, _ctx) -> None:
+        self._node = E.parse(self.when)
+
+    @property
+    def node(self) -> E.Node:
+        return self._node
+
+
+_RULE_FORMS = ("when", "any", "all", "not", "at_least")
+
+
+class Rule(_Frozen):
+    """A named condition: ``when`` (an expression), or a combinator over other rules' ids
+    (``all``, ``any``, ``not``, ``at_least: {k, of}``), with optional exceptions.
+
+    ``node`` is the condition as an expression; for a combinator it reads ``rule:<id>`` names
+    (``any: [a, b]`` → ``rule:a or rule:b``; ``at_least`` → ``at_least(k, rule:a, …)``).
+    """
+
+    id: Id
+    name_zh: str | None = None
+    name_en: str | None = None
+    when: Expr | None = None
+    any: list[Id] | None = None
+    all: list[Id] | None = None
+    not_: Id | None = Field(default=None, alias="not")
+    at_least: AtLeast | None = None
+    source: str
+    changeable: bool = True
+    exceptions: list[Exception_] = []
+    _node: E.Node = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _one_form(self):
+        given = [f for f, v in zip(_RULE_FORMS, (self.when, self.any, self.all, self.not_, self.at_least))
+                 if v is not None]
+        if len(given) != 1:
+            raise ValueError("a rule needs exactly one of when / any / all / not / at_least"
+                             + (f" (it has {', '.join(given)})" if given else ""))
+        if given[0] in ("any", "all") and not (self.any or self.all):
+            raise ValueError(f"`{given[0]}` needs at least one rule id")
+        ids = [x.id for x in self.exceptions]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"exception ids appear twice: {dupes}")
+        return self
+
+    def model_post_init(self, _ctx) -> None:
+        def ref(i):
+            return E.Name(f"rule:{i}")
+
+        if self.when is not None:
+            self._node = E.parse(self.when)
+        elif self.any is not None:
+            self._node = E.BoolOp("or", tuple(ref(i) for i in self.any)) if len(self.any) > 1 else ref(self.any[0])
+        elif self.all is not None:
+            self._node = E.BoolOp("and", tuple(ref(i) for i in self.all)) if len(self.all) > 1 else ref(self.all[0])
+        elif self.not_ is not None:
+            self._node = E.Not(ref(self.not_))
+        else:
+            self._node = E.Call("at_least", (E.Const(self.at_least.k), *(ref(i) for i in self.at_least.of)))
+
+    @property
+    def node(self) -> E.Node:
+        return self._node
+
+    @property
+    def kind(self) -> str:
+        """``when``, ``any``, ``all``, ``not`` or ``at_least``."""
+        return next(f for f, v in zip(_RULE_FORMS, (self.when, self.any, self.all, self.not_, self.at_least))
+                    if v is not None)
+
+    @property
+    def refs(self) -> list[str]:
+        """The rule ids a combinator reads (empty for ``when``)."""
+        return list(self.any or self.all or ([self.not_] if self.not_ else [])
+                    or (self.at_least.of if self.at_least else []))
+
+
+class Route(_Frozen):
+    """A way to qualify past the floor: a rule, the score (``score: true``), or both (and)."""
+
+    id: Id
+    rule: Id | None = None
+    score: bool = False
+    name_zh: str | None = None
+    name_en: str | None = None
+
+    @model_validator(mode="after")
+    def _some(self):
+        if self.rule is None and not self.score:
+            raise ValueError("a route needs `rule: <rule id>` or `score: true`")
+        return self
+
+
+class Eligibility(_Frozen):
+    """The verdict: every rule of ``all`` must hold (the floor), then at least one route (if any)."""
+
+    all: list[Id] = []
+    routes: list[Route] = []
+
+    @model_validator(mode="after")
+    def _some(self):
+        if not self.all and not self.routes:
+            raise ValueError("eligibility needs `all` (rule ids) or `routes`")
+        ids = [r.id for r in self.routes]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"route ids appear twice: {dupes}")
+        return self
+
+
+class Benefit(_Frozen):
+    """What an eligible enterprise gets, in yuan: ``amount`` (an expression) capped at ``cap``."""
+
+    amount: Expr
+    cap: float | None = Field(default=None, ge=0)
+    name_zh: str | None = None
+    name_en: str | None = None
+    source: str
+    _node: E.Node = PrivateAttr(None)
+
+    def model_post_init(self, _ctx) -> None:
+        self._node = E.parse(self.amount)
+
+    @property
+    def node(self) -> E.Node:
+        return self._node
+
+
+class Budget(_Frozen):
+    """The total the policy can pay in one year; eligible enterprises ranked by ``order``
+    (``"<expression> desc|asc"``, desc when not said), ties by uscc."""
+
+    total: float = Field(gt=0)
+    order: str = "score desc"
+    source: str
+    _node: E.Node = PrivateAttr(None)
+
+    @field_validator("order")
+    @classmethod
+    def _order(cls, v):
+        _parse_expr(_split_order(v)[0])
+        return v
+
+    def model_post_init(self, _ctx) -> None:
+        self._node = E.parse(_split_order(self.order)[0])
+
+    @property
+    def node(self) -> E.Node:
+        return self._node
+
+    @property
+    def descending(self) -> bool:
+        return _split_order(self.order)[1]
+
+
+def _split_order(text: str) -> tuple[str, bool]:
+    parts = text.strip().rsplit(None, 1)
+    if len(parts) == 2 and parts[1].lower() in ("asc", "desc"):
+        return parts[0], parts[1].lower() == "desc"
+    return text.strip(), True
+
+
+class Policy(_Frozen):
+    """One policy file (see the module docstring and the contract's §1)."""
+
+    id: Id
+    version: str
+    name_zh: str
+    name_en: str
+    issuer: str | None = None
+    source: str
+    valid_from: date
+    valid_to: date | None = None
+    entity: Literal["enterprise_year"] = "enterprise_year"
+    not_decidable: list[NotDecidable] = []
+    variables: dict[Id, Variable] = {}
+    points: list[Points] = []
+    scores: Scores | None = None
+    rules: list[Rule] = []
+    eligibility: Eligibility
+    requires: list[Id] = []
+    benefit: Benefit | None = None
+    budget: Budget | None = None
+    notes: list[str] = []
+    _file: str | None = PrivateAttr(None)
+    _types: dict = PrivateAttr(default_factory=dict)
+    _refs: dict = PrivateAttr(default_factory=dict)
+    _lines: dict = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _window(self):
+        if self.valid_to is not None and self.valid_to < self.valid_from:
+            raise ValueError(f"valid_to {self.valid_to} is before valid_from {self.valid_from}")
+        return self
+
+    # -- reading ---------------------------------------------------------------------------
+    @property
+    def file(self) -> str | None:
+        """The file the policy was read from (None when built in code)."""
+        return self._file
+
+    def covers(self, year: int) -> bool:
+        """True when evaluation year ``year`` is in the validity window (by calendar year)."""
+        return self.valid_from.year <= year and (self.valid_to is None or year <= self.valid_to.year)
+
+    @property
+    def types(self) -> dict[str, str]:
+        """Expression type of every variable (``number``, ``bool``, ``string``)."""
+        return dict(self._types)
+
+    @property
+    def required_policies(self) -> list[str]:
+        """``requires`` plus every ``policy("id")`` an expression calls, in first-mention order."""
+        out = list(self.requires)
+        out += [p for p in self._refs if p not in out]
+        return out
+
+    def rule(self, rule_id: str) -> Rule:
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        raise KeyError(f"policy {self.id} has no rule {rule_id!r}")
+
+    def points_table(self, points_id: str) -> Points:
+        for p in self.points:
+            if p.id == points_id:
+                return p
+        raise KeyError(f"policy {self.id} has no points table {points_id!r}")
+
+    def rule_order(self) -> list[Rule]:
+        """Rules in an order where every combinator comes after the rules it reads."""
+        by_id = {r.id: r for r in self.rules}
+        done: dict[str, None] = {}
+
+        def visit(r):
+            if r.id in done:
+                return
+            for x in r.refs:
+                visit(by_id[x])
+            done[r.id] = None
+
+        for r in self.rules:
+            visit(r)
+        return [by_id[i] for i in done]
+
+    def line_of(self, *loc) -> int | None:
+        """The line of a field in the policy file, e.g. ``line_of("rules", 2, "when")``."""
+        return self._lines.get(tuple(loc))
+
+
+# --- semantic checks (names, types, references) -----------------------------------------------
+
+
+class _LocError(Exception):
+    def __init__(self, loc: tuple, message: str):
+        super().__init__(message)
+        self.loc, self.message = loc, message
+
+
+def _loc_text(loc) -> str:
+    out = ""
+    for p in loc:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+_WORDS = {E.BOOL: "a condition (true/false)", E.NUMBER: "a number", E.STRING: "text", E.DATE: "a date"}
+
+
+def _semantic_check(p: Policy) -> tuple[dict, dict]:  # noqa: C901 - one pass over the sections
+    """Check names, types and references; return the variable types and the policy references
+    (id → location of the first call). Raises ``_LocError``."""
+    base = dict(column_types())
+    reserved = {"year", "score", "benefit_yuan"}
+    refs: dict[str, tuple] = {}
+
+    def typed(node, loc, types, want: tuple | None, what: str):
+        try:
+            t = E.check(node, _Types(types))
+        except E.ExprError as e:
+            raise _LocError(loc, str(e)) from None
+        if want and t != E.NULL and t not in want:
+            words = " or ".join(_WORDS[w] for w in want)
+            raise _LocError(loc, f"{what} must be {words}, but {E.to_text(node)} is {_WORDS[t]}")
+        for n in E.names(node):
+            if n.startswith("policy:"):
+                pid = n.split(":", 1)[1]
+                if pid == p.id:
+                    raise _LocError(loc, f'policy("{pid}") refers to the policy itself')
+                refs.setdefault(pid, loc)
+        return t
+
+    var_types: dict[str, str] = {}
+    for name, v in p.variables.items():
+        loc = ("variables", name, "expr")
+        if name in base or name in reserved:
+            raise _LocError(("variables", name), f"variable {name!r} has the name of a warehouse column or a "
+                                                 "reserved name: expected a new name")
+        t = typed(v.node, loc, {**base, **var_types}, (E.NUMBER, E.BOOL, E.STRING), f"variable {name}")
+        var_types[name] = E.NUMBER if t == E.NULL else t
+    env = {**base, **var_types}
+
+    dims = set(p.scores.dimensions) if p.scores else set()
+    seen = set()
+    for i, t in enumerate(p.points):
+        if t.id in seen:
+            raise _LocError(("points", i, "id"), f"points table id {t.id!r} appears twice")
+        seen.add(t.id)
+        if t.node is not None:
+            typed(t.node, ("points", i, "of"), env, (E.NUMBER,), f"points.{t.id}.of")
+        for j, c in enumerate(t.cases or []):
+            if c.node is not None:
+                typed(c.node, ("points", i, "cases", j, "when"), env, (E.BOOL,), "a case's `when`")
+        if t.dimension is not None:
+            if p.scores is None:
+                raise _LocError(("points", i, "dimension"), f"dimension {t.dimension!r} but the policy has no "
+                                                            "`scores`: expected a scores section declaring it")
+            if t.dimension not in dims:
+                raise _LocError(("points", i, "dimension"),
+                                f"unknown dimension {t.dimension!r}: expected one of {sorted(dims)}")
+    if p.scores is not None and not p.points:
+        raise _LocError(("scores",), "`scores` but no points tables: expected a `points` section")
+
+    rule_ids = [r.id for r in p.rules]
+    for i, r in enumerate(p.rules):
+        if rule_ids.count(r.id) > 1:
+            raise _LocError(("rules", i, "id"), f"rule id {r.id!r} appears twice")
+    known = set(rule_ids)
+    for i, r in enumerate(p.rules):
+        if r.when is not None:
+            typed(r.node, ("rules", i, "when"), env, (E.BOOL,), f"rule {r.id}'s `when`")
+        for x in r.refs:
+            if x not in known:
+                hint = difflib.get_close_matches(x, rule_ids, n=1)
+                raise _LocError(("rules", i, r.kind), f"rule {r.id} refers to unknown rule {x!r}"
+                                + (f" (did you mean {hint[0]!r}?)" if hint else "") + ": expected a rule id")
+            if x == r.id:
+                raise _LocError(("rules", i, r.kind), f"rule {r.id} refers to itself")
+        for j, x in enumerate(r.exceptions):
+            typed(x.node, ("rules", i, "exceptions", j, "when"), env, (E.BOOL,), f"exception {x.id}'s `when`")
+    cycle = _rule_cycle(p.rules)
+    if cycle:
+        i = rule_ids.index(cycle[0])
+        raise _LocError(("rules", i), "rules refer to each other in a cycle: " + " → ".join(cycle))
+
+    el = p.eligibility
+    for j, rid in enumerate(el.all):
+        if rid not in known:
+            raise _LocError(("eligibility", "all", j), f"unknown rule {rid!r}: expected one of {rule_ids}")
+    for j, route in enumerate(el.routes):
+        if route.rule is not None and route.rule not in known:
+            raise _LocError(("eligibility", "routes", j, "rule"),
+                            f"route {route.id}: unknown rule {route.rule!r}: expected one of {rule_ids}")
+        if route.score and p.scores is None:
+            raise _LocError(("eligibility", "routes", j, "score"),
+                            f"route {route.id} uses the score but the policy has no `scores` section")
+
+    if p.benefit is not None:
+        typed(p.benefit.node, ("benefit", "amount"), env, (E.NUMBER,), "benefit.amount")
+    if p.budget is not None:
+        if p.benefit is None:
+            raise _LocError(("budget",), "a budget needs a `benefit` (the amounts it adds up)")
+        extra = {"benefit_yuan": E.NUMBER}
+        if p.scores is not None:
+            extra["score"] = E.NUMBER
+            extra.update({f"score_{d}": E.NUMBER for d in dims})
+        extra.update({f"points_{t.id}": E.NUMBER for t in p.points})
+        typed(p.budget.node, ("budget", "order"), {**env, **extra}, (E.NUMBER, E.STRING, E.BOOL), "budget.order")
+
+    for j, rid in enumerate(p.requires):
+        if rid == p.id:
+            raise _LocError(("requires", j), "a policy cannot require itself")
+        refs.setdefault(rid, ("requires", j))
+    nd = [x.id for x in p.not_decidable]
+    if len(nd) != len(set(nd)):
+        raise _LocError(("not_decidable",), "not_decidable ids appear twice")
+    return var_types, refs
+
+
+def _rule_cycle(rules) -> list[str] | None:
+    by_id = {r.id: r for r in rules}
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(rid):
+        state[rid] = 1
+        stack.append(rid)
+        for x in by_id[rid].refs:
+            if x not in by_id:
+                continue
+            if state.get(x) == 1:
+                return stack[stack.index(x):] + [x]
+            if x not in state:
+                found = visit(x)
+                if found:
+                    return found
+        stack.pop()
+        state[rid] = 2
+        return None
+
+    for r in rules:
+        if r.id not in state:
+            found = visit(r.id)
+            if found:
+                return found
+    return None
+
+
+# --- YAML → Policy, with lines ----------------------------------------------------------------
+
+
+def _duplicate_keys(node, out: list) -> None:
+    if isinstance(node, yaml.MappingNode):
+        seen = {}
+        for k, v in node.value:
+            key = getattr(k, "value", None)
+            if key in seen:
+                out.append((k.start_mark.line + 1, f"key {key!r} appears twice in one mapping "
+                                                   f"(first on line {seen[key]})"))
+            else:
+                seen[key] = k.start_mark.line + 1
+            _duplicate_keys(v, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for v in node.value:
+            _duplicate_keys(v, out)
+
+
+def _node_at(root, loc) -> tuple[object, bool]:
+    """The deepest YAML node on the path ``loc`` and whether the whole path was found."""
+    node, found = root, True
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                if getattr(k, "value", None) == str(part):
+                    node = v
+                    break
+            else:
+                return node, False
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                return node, False
+            node = node.value[part]
+        # else: a Pydantic union tag (e.g. 'float'): not in the file, skip it
+    return node, found
+
+
+def _line(root, loc) -> int | None:
+    if root is None:
+        return None
+    node, _ = _node_at(root, loc)
+    return node.start_mark.line + 1
+
+
+def _all_field_names() -> list[str]:
+    out = set()
+    for m in (Policy, Variable, Points, Case, Scores, Dimension, Rule, Exception_, AtLeast, Route, Eligibility,
+              Benefit, Budget, NotDecidable):
+        for name, f in m.model_fields.items():
+            out.add(f.alias or name)
+    return sorted(out)
+
+
+def _pydantic_message(err) -> str:
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in
+                                                                      ("float", "int", "str", "bool", "none"))))
+    where = _loc_text(loc) or "(top level)"
+    t = err["type"]
+    if t == "missing":
+        return f"{where}: missing field: expected `{loc[-1]}`"
+    if t == "extra_forbidden":
+        hint = difflib.get_close_matches(str(loc[-1]), _all_field_names(), n=1)
+        return f"{where}: unknown field `{loc[-1]}`" + (f" (did you mean `{hint[0]}`?)" if hint else "") \
+            + ": expected one of the fields of this section"
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    return f"{where}: {msg}" + (f" (got {err['input']!r})" if t not in ("value_error", "model_type")
+                                and not isinstance(err.get("input"), (dict, list)) else "")
+
+
+def parse_policy(text: str, *, origin: str = "<string>") -> Policy:
+    """Validate YAML text; ``PolicyError`` names ``origin`` (the file), the line and what was expected."""
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else None
+        raise PolicyError(origin, line, f"not valid YAML: {e.problem or e}"
+                          + (f" ({e.context})" if e.context else "")) from None
+    except yaml.YAMLError as e:
+        raise PolicyError(origin, None, f"not valid YAML: {e}") from None
+    dupes: list = []
+    _duplicate_keys(root, dupes)
+    if dupes:
+        raise PolicyError(origin, dupes[0][0], dupes[0][1], dupes)
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise PolicyError(origin, _line(root, ()) if root else None,
+                          "a policy file must be a mapping (id: …, rules: …): expected `key: value` lines")
+    data = {k: v for k, v in data.items() if not str(k).startswith("x-")}  # x-…: YAML anchors only
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as e:
+        errors = [(_line(root, err["loc"]), _pydantic_message(err)) for err in e.errors()]
+        raise PolicyError(origin, errors[0][0], errors[0][1], errors) from None
+    try:
+        var_types, refs = _semantic_check(policy)
+    except _LocError as e:
+        line = _line(root, e.loc)
+        raise PolicyError(origin, line, f"{_loc_text(e.loc)}: {e.message}") from None
+    policy._file = origin
+    policy._types = var_types
+    policy._refs = {pid: _line(root, loc) for pid, loc in refs.items()}  # id → line of the first reference
+    policy._lines = _collect_lines(root, policy)
+    return policy
+
+
+def _collect_lines(root, p: Policy) -> dict:
+    """Lines of the fields an explanation cites (rules, exceptions, variables, points, routes)."""
+    locs = [("id",), ("eligibility",), ("benefit",), ("budget",), ("scores",)]
+    locs += [("variables", n) for n in p.variables]
+    locs += [("points", i) for i in range(len(p.points))]
+    for i, r in enumerate(p.rules):
+        locs.append(("rules", i))
+        locs += [("rules", i, "exceptions", j) for j in range(len(r.exceptions))]
+    locs += [("eligibility", "routes", j) for j in range(len(p.eligibility.routes))]
+    return {loc: _line(root, loc) for loc in locs if _node_at(root, loc)[1]}
+
+
+def validate_policy(policy: Policy) -> Policy:
+    """Run the semantic checks on a Policy built in code (``Policy.model_validate(dict)``)."""
+    try:
+        var_types, refs = _semantic_check(policy)
+    except _LocError as e:
+        raise PolicyError(policy.file, None, f"{_loc_text(e.loc)}: {e.message}") from None
+    policy._types, policy._refs = var_types, {pid: None for pid in refs}
+    return policy
+
+
+# --- files ------------------------------------------------------------------------------------
+
+
+def policies_dir():
+    """The shipped policy library: ``zhizao/methods/policies``."""
+    return resources.files("zhizao") / "methods" / "policies"
+
+
+def _files(directory) -> list:
+    return sorted((f for f in directory.iterdir() if f.name.endswith((".yaml", ".yml"))), key=lambda f: f.name)
+
+
+def _stem_matches(stem: str, policy_id: str) -> bool:
+    return stem == policy_id or stem.startswith((policy_id + "@", policy_id + "."))
+
+
+def read_file(f, *, origin: str | None = None) -> Policy:
+    """Parse one policy file; its name must be ``<id>.yaml`` (or ``<id>@<version>.yaml``)."""
+    origin = origin or str(f)
+    p = _parse_cached(f.read_text(encoding="utf-8"), origin)
+    stem = f.name.rsplit(".", 1)[0]
+    if not _stem_matches(stem, p.id):
+        raise PolicyError(origin, p.line_of("id"), f"id {p.id!r} does not match the file name {f.name!r}: "
+                                                   f"expected {p.id}.yaml (or {p.id}@<version>.yaml)")
+    return p
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_cached(text: str, origin: str) -> Policy:
+    return parse_policy(text, origin=origin)
+
+
+def _shipped_origin(name: str) -> str:
+    return f"zhizao/methods/policies/{name}"
+
+
+def available_policies() -> list[str]:
+    """Ids of the shipped policies (each id once, however many versions it has)."""
+    d = policies_dir()
+    if not d.is_dir():
+        return []
+    ids = set()
+    for f in _files(d):
+        stem = f.name.rsplit(".", 1)[0]
+        ids.add(stem.split("@", 1)[0].split(".", 1)[0])
+    return sorted(ids)
+
+
+def load_policy(path_or_id: str | Path | Policy, *, year: int | None = None) -> Policy:
+    """A policy by shipped id or by YAML path. With several shipped versions of one id, the one
+    covering ``year`` (the latest ``valid_from`` when no year is given)."""
+    if isinstance(path_or_id, Policy):
+        return path_or_id
+    p = Path(path_or_id)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        if not p.is_file():
+            raise PolicyError(str(p), None, "no such policy file")
+        return read_file(p)
+    pid = str(path_or_id)
+    d = policies_dir()
+    versions = [read_file(f, origin=_shipped_origin(f.name)) for f in (_files(d) if d.is_dir() else [])
+                if _stem_matches(f.name.rsplit(".", 1)[0], pid)]
+    versions = [v for v in versions if v.id == pid]
+    if not versions:
+        hint = difflib.get_close_matches(pid, available_policies(), n=1)
+        raise PolicyError(None, None, f"no shipped policy {pid!r}" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+                          + f"; shipped: {', '.join(available_policies()) or 'none'}")
+    return pick_version(versions, year)
+
+
+def pick_version(versions: list[Policy], year: int | None) -> Policy:
+    """The version covering ``year`` (or the latest ``valid_from``); PolicyError when none covers it."""
+    if year is None:
+        return max(versions, key=lambda v: v.valid_from)
+    hits = [v for v in versions if v.covers(year)]
+    if not hits:
+        p = versions[0]
+        windows = ", ".join(f"{v.version}: {v.valid_from}–{v.valid_to or '…'}" for v in versions)
+        raise PolicyError(p.file, None, f"policy {p.id} has no version valid in {year} ({windows})")
+    return max(hits, key=lambda v: v.valid_from)
