@@ -90,11 +90,42 @@ def _cluster_analytics(wh: store.Warehouse, year: int) -> dict[str, pa.Table]:
                                                         "share_of_industry", "density"]).slice(0, 10)}
 
 
+def _policy_library(wh: store.Warehouse, year: int) -> dict[str, pa.Table]:
+    """Every shipped policy valid in the year, evaluated for every enterprise (免申即享: who is
+    reached without applying); the full tables go to result_policy_<id>."""
+    import pyarrow.compute as pc
+
+    from zhizao import policy
+
+    lib = policy.load_library()
+    tables = wh.tables()
+    rows = []
+    for pid in sorted(lib):
+        try:
+            p = lib.get(pid, year=year)
+        except policy.PolicyError:             # no version of it covers the year
+            continue
+        try:
+            ev = policy.evaluate(tables, p, year=year, library=lib).to_pyarrow()
+        except policy.PolicyError as e:          # e.g. a policy over another lever's result
+            rows.append({"policy_id": pid, "name_zh": p.name_zh, "eligible": None, "not_eligible": None,
+                         "unknown": None, "conflict": None, "benefit_yuan": None, "note": str(e).splitlines()[0]})
+            continue
+        wh.write_result(f"policy_{pid}", ev)
+        v = ev.column("verdict")
+        count = {k: int(pc.sum(pc.equal(v, k)).as_py() or 0) for k in ("eligible", "not_eligible", "unknown",
+                                                                       "conflict")}
+        benefit = pc.sum(ev.column("benefit_yuan")).as_py() if "benefit_yuan" in ev.column_names else None
+        rows.append({"policy_id": pid, "name_zh": p.name_zh, **count, "benefit_yuan": benefit, "note": ""})
+    return {"policy_reach": pa.Table.from_pylist(rows)}
+
+
 #: Every analysis the demo runs, in order: (name, function(warehouse, year) -> result tables).
 ANALYSES: list[tuple[str, Callable[[store.Warehouse, int], dict[str, pa.Table]]]] = [
     ("regional_overview", _regional_overview),
     ("land_evaluation", _land_evaluation),
     ("cluster_analytics", _cluster_analytics),
+    ("policy_library", _policy_library),
 ]
 
 
@@ -184,6 +215,7 @@ def run_demo(*, out_dir: Path, db_path: Path, enterprises: int = 50_000, seed: i
         f"Calibration: {sum(r.ok for r in calibration)}/{len(calibration)} targets met (see {md_path}).",
         _land_line(summaries),
         _cluster_line(summaries),
+        _policy_line(summaries),
         "",
         "Where to look:",
     ]
@@ -213,6 +245,12 @@ def _cluster_line(summaries: dict[str, list[dict]]) -> str:
     weak = [r["name_zh"] for r in rows if r["verdict"] == "大而不强"]
     return (f"Clusters: {len(rows)} county clusters profiled; 大而不强 (big but not strong): "
             f"{'、'.join(weak) or 'none'} (`zhizao clusters show zhuji_socks --clusters synthetic` tells why).")
+
+
+def _policy_line(summaries: dict[str, list[dict]]) -> str:
+    parts = [f"{r['name_zh']} {r['eligible']:,}" for r in summaries["policy_reach"] if r["eligible"] is not None]
+    return ("Policies (eligible without applying): " + "; ".join(parts)
+            + " (`zhizao policy explain ID USCC` tells why; `zhizao package USCC` builds the package).")
 
 
 def _summary_markdown(year, counts, summaries, calibration, report) -> str:
@@ -253,6 +291,15 @@ def _summary_markdown(year, counts, summaries, calibration, report) -> str:
               "|---|---|---:|---:|---:|---:|"]
     lines += [f"| {r['region_code']} | {r['industry_code']} | {r['value']:,.0f} | {r['lq']:.2f} | "
               f"{r['share_of_industry']:.1%} | {r['density']:.2f} |" for r in summaries["cluster_top_specialisations"]]
+    lines += ["", f"## Policies {year}: who is reached without applying (免申即享; tables result_policy_<id>)", "",
+              "| policy | eligible | not eligible | unknown (an input missing) | conflict | benefit (万元) |",
+              "|---|---:|---:|---:|---:|---:|"]
+    for r in summaries["policy_reach"]:
+        if r["eligible"] is None:
+            lines.append(f"| {r['name_zh']} ({r['policy_id']}) | — | — | — | — | {r['note']} |")
+            continue
+        lines.append(f"| {r['name_zh']} ({r['policy_id']}) | {r['eligible']:,} | {r['not_eligible']:,} | "
+                     f"{r['unknown']:,} | {r['conflict']:,} | {(r['benefit_yuan'] or 0) / 1e4:,.0f} |")
     lines += ["", "## Calibration: target and achieved", "", "| figure | target | achieved | ok | status | source |",
               "|---|---|---|---|---|---|"]
     lines += [f"| {r.name} | {r.target_text} | {r.achieved_text} | {'✓' if r.ok else '✗'} | {r.status} | {r.source} |"
