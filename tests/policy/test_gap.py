@@ -56,9 +56,9 @@ def test_a_ratio_below_its_threshold_needs_the_difference_and_the_numerator_chan
 def test_the_gap_text_reads_like_the_issue_example(lib, tables):
     text = render_gap(gap_of(lib, tables, "RDGAP"), lang="zh")
     assert "rd_ratio 2.10% → 需 ≥ 3.00%：+0.90 个百分点" in text
-    assert "约增加 rd_expenditure 63.0万元" in text
+    assert "约增加 研发费用 rd_expenditure 63.0万元" in text
     en = render_gap(gap_of(lib, tables, "RDGAP"), lang="en")
-    assert "rd_ratio 2.10% → needs ≥ 3.00%: +0.90 pt, about 630,000 yuan more rd_expenditure" in en
+    assert "rd_ratio 2.10% → needs ≥ 3.00%: +0.90 pt, about 630,000 yuan more R&D expenditure rd_expenditure" in en
 
 
 def test_a_failed_rule_the_enterprise_cannot_change_is_reported_as_fixed(lib, tables):

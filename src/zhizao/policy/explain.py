@@ -101,6 +101,31 @@ def input_unit(name: str, policy=None) -> str:
     return "plain"
 
 
+def input_label(name: str, policy=None, lang: str = "zh") -> str:
+    """The readable name of an input: a variable's ``name_zh`` / ``name_en``, a warehouse column's
+    zh / en name (``col@-k``: 上k年…), else ``""`` (the caller shows the id alone)."""
+    zh = lang == "zh"
+    base, _, lag = name.partition("@")
+    label = ""
+    if policy is not None:
+        var = (_get(policy, "variables") or {}).get(base)
+        if var is not None:
+            label = (_get(var, "name_zh") if zh else _get(var, "name_en")) or ""
+    if not label:
+        from zhizao.data.schema import ENTERPRISES, INDICATORS
+
+        for table in (INDICATORS, ENTERPRISES):
+            if base in table.column_names:
+                c = table.column(base)
+                label = c.zh if zh else c.en
+                break
+    if label and lag:
+        k = lag.lstrip("-")
+        label = f"{'上' * int(k)}年{label}" if zh and k.isdigit() and int(k) <= 2 else \
+            (f"{k}年前{label}" if zh else f"{label} {k} year(s) earlier")
+    return label
+
+
 def format_value(v, unit: str = "plain", lang: str = "zh") -> str:
     """A value for display: share → %, money → 万元/亿元 (zh) or yuan (en), bool → 是/否."""
     zh = lang == "zh"

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from zhizao.policy.explain import _get, _kind, _names, _parse, _safe_eval, format_value, input_unit
+from zhizao.policy.explain import _get, _kind, _names, _parse, _safe_eval, format_value, input_label, input_unit
 
 __all__ = ["gap", "render_gap", "gap_table", "GAP_COLUMNS"]
 
@@ -91,6 +91,7 @@ def _threshold_change(node, env, policy, changeable: bool) -> dict:
     text = _text(left)
     unit = _unit_of(left, policy)
     ch = {"kind": "threshold", "input": text, "op": op, "current": current, "needed": needed, "unit": unit,
+          "label_zh": input_label(text, policy, "zh"), "label_en": input_label(text, policy, "en"),
           "delta": None, "relative": None, "hint": None,
           "changeable": changeable and _side_changeable(left, policy)}
     if current is None or needed is None or not isinstance(current, (int, float)) or isinstance(current, bool):
@@ -379,8 +380,10 @@ def _change_line(ch: dict, lang: str, indent: str = "    ") -> list[str]:
         cur = format_value(ch["current"], ch["unit"], lang)
         need = format_value(ch["needed"], ch["unit"], lang)
         op = _OPS.get(ch["op"], ch["op"])
-        line = (f"{indent}{ch['input']} {cur} → 需 {op} {need}" if zh else
-                f"{indent}{ch['input']} {cur} → needs {op} {need}")
+        label = ch.get("label_zh" if zh else "label_en") or ""
+        name = f"{label} {ch['input']}" if label and label != ch["input"] else ch["input"]
+        line = (f"{indent}{name} {cur} → 需 {op} {need}" if zh else
+                f"{indent}{name} {cur} → needs {op} {need}")
         if ch["delta"] is not None:
             line += f"：{_fmt_delta(ch, lang)}" if zh else f": {_fmt_delta(ch, lang)}"
         h = ch.get("hint")
@@ -388,9 +391,12 @@ def _change_line(ch: dict, lang: str, indent: str = "    ") -> list[str]:
             amount = format_value(abs(h["numerator_delta"]), h["unit"], lang)
             more = h["numerator_delta"] >= 0
             den = format_value(h["denominator_current"], input_unit(h["denominator"], None), lang)
-            line += (f"，即按当前 {h['denominator']}（{den}）约{'增加' if more else '减少'} {h['numerator']} {amount}"
-                     if zh else f", about {amount} {'more' if more else 'less'} {h['numerator']} at the current "
-                     f"{h['denominator']} ({den})")
+            num_l, den_l = input_label(h["numerator"], None, lang), input_label(h["denominator"], None, lang)
+            num = f"{num_l} {h['numerator']}" if num_l else h["numerator"]
+            dnm = f"{den_l} {h['denominator']}" if den_l else h["denominator"]
+            line += (f"，即按当前 {dnm}（{den}）约{'增加' if more else '减少'} {num} {amount}"
+                     if zh else f", about {amount} {'more' if more else 'less'} {num} at the current "
+                     f"{dnm} ({den})")
         return [line + fixed]
     if k == "condition":
         need = format_value(ch["needed"], "bool", lang)
