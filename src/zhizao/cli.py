@@ -275,12 +275,14 @@ def _command_sections(group, ctx, prefix: str) -> list[str]:
 
 def _add_levers() -> None:
     """Lever command groups; imported last because they reuse this module's helpers."""
+    from zhizao.chains_cli import chains_app
     from zhizao.clusters_cli import clusters_app
     from zhizao.land_cli import land_app
     from zhizao.policy_cli import package_cmd, policy_app
 
     app.add_typer(land_app, name="land")
     app.add_typer(clusters_app, name="clusters")
+    app.add_typer(chains_app, name="chains")
     app.add_typer(policy_app, name="policy")
     app.command("package")(package_cmd)
 
