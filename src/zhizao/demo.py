@@ -90,6 +90,29 @@ def _cluster_analytics(wh: store.Warehouse, year: int) -> dict[str, pa.Table]:
                                                         "share_of_industry", "density"]).slice(0, 10)}
 
 
+def _supply_chains(wh: store.Warehouse, year: int) -> dict[str, pa.Table]:
+    """Chokepoints (卡脖子) of the province and the resilience of the 15 county clusters
+    (拆不散、搬不走、压不垮); the full tables go to result_chain_*."""
+    import pyarrow.compute as pc
+
+    from zhizao.chains import build_network
+    from zhizao.chains.measures import chokepoints, firm_groups
+    from zhizao.chains.resilience import resilience
+    from zhizao.clusters import clusters_from_synth
+
+    net = build_network(wh.tables(), year=year)
+    cp = chokepoints(net)
+    wh.write_result("chain_chokepoints", cp.products)
+    groups = firm_groups(net, "cluster", clusters=clusters_from_synth())
+    res = resilience(net, groups)
+    wh.write_result("chain_resilience", res)
+    top = cp.products.filter(pc.equal(cp.products.column("chokepoint"), True)).sort_by("rank")
+    return {"chain_top_chokepoints": top.select(["product", "suppliers", "outside_suppliers", "outside_only",
+                                                 "dependent_output", "rank"]).slice(0, 10),
+            "chain_cluster_resilience": res.select(["group_id", "name", "cohesion", "embeddedness", "absorption",
+                                                    "resilience", "rank"])}
+
+
 def _policy_library(wh: store.Warehouse, year: int) -> dict[str, pa.Table]:
     """Every shipped policy valid in the year, evaluated for every enterprise (免申即享: who is
     reached without applying); the full tables go to result_policy_<id>."""
@@ -125,6 +148,7 @@ ANALYSES: list[tuple[str, Callable[[store.Warehouse, int], dict[str, pa.Table]]]
     ("regional_overview", _regional_overview),
     ("land_evaluation", _land_evaluation),
     ("cluster_analytics", _cluster_analytics),
+    ("supply_chains", _supply_chains),
     ("policy_library", _policy_library),
 ]
 
@@ -215,6 +239,7 @@ def run_demo(*, out_dir: Path, db_path: Path, enterprises: int = 50_000, seed: i
         f"Calibration: {sum(r.ok for r in calibration)}/{len(calibration)} targets met (see {md_path}).",
         _land_line(summaries),
         _cluster_line(summaries),
+        _chain_line(summaries),
         _policy_line(summaries),
         "",
         "Where to look:",
@@ -245,6 +270,18 @@ def _cluster_line(summaries: dict[str, list[dict]]) -> str:
     weak = [r["name_zh"] for r in rows if r["verdict"] == "大而不强"]
     return (f"Clusters: {len(rows)} county clusters profiled; 大而不强 (big but not strong): "
             f"{'、'.join(weak) or 'none'} (`zhizao clusters show zhuji_socks --clusters synthetic` tells why).")
+
+
+def _chain_line(summaries: dict[str, list[dict]]) -> str:
+    cps = summaries["chain_top_chokepoints"]
+    res = [r for r in summaries["chain_cluster_resilience"] if r["rank"] is not None]
+    weakest = max(res, key=lambda r: r["rank"]) if res else None
+    text = f"Supply chains: {len(cps)} top chokepoints (卡脖子)"
+    if cps:
+        text += f", first: product class {cps[0]['product']} ({cps[0]['suppliers']} supplier(s))"
+    if weakest:
+        text += f"; least resilient cluster: {weakest['name']}"
+    return text + " (`zhizao chains shock --county 330481 --capacity 0.5` simulates a shock)."
 
 
 def _policy_line(summaries: dict[str, list[dict]]) -> str:
@@ -291,6 +328,22 @@ def _summary_markdown(year, counts, summaries, calibration, report) -> str:
               "|---|---|---:|---:|---:|---:|"]
     lines += [f"| {r['region_code']} | {r['industry_code']} | {r['value']:,.0f} | {r['lq']:.2f} | "
               f"{r['share_of_industry']:.1%} | {r['density']:.2f} |" for r in summaries["cluster_top_specialisations"]]
+    lines += ["", f"## Supply chains {year}: chokepoints (卡脖子) by dependent output (table result_chain_chokepoints)",
+              "", "| rank | product class | suppliers | outside the province | only outside | dependent output (亿元) |",
+              "|---:|---|---:|---:|---|---:|"]
+    lines += [f"| {r['rank']} | {r['product']} | {r['suppliers']} | {r['outside_suppliers']} | "
+              f"{'yes' if r['outside_only'] else 'no'} | {(r['dependent_output'] or 0) / 1e8:,.2f} |"
+              for r in summaries["chain_top_chokepoints"]]
+    lines += ["", "## Cluster resilience (拆不散 cohesion, 搬不走 embeddedness, 压不垮 absorption; table "
+              "result_chain_resilience)", "", "| rank | cluster | cohesion | embeddedness | absorption | resilience |",
+              "|---:|---|---:|---:|---:|---:|"]
+
+    def _f(v):
+        return "—" if v is None else f"{v:.2f}"
+
+    lines += [f"| {r['rank']} | {r['name']} | {_f(r['cohesion'])} | {_f(r['embeddedness'])} | {_f(r['absorption'])} | "
+              f"{_f(r['resilience'])} |" for r in sorted(summaries["chain_cluster_resilience"],
+                                                           key=lambda r: r["rank"] or 99)]
     lines += ["", f"## Policies {year}: who is reached without applying (免申即享; tables result_policy_<id>)", "",
               "| policy | eligible | not eligible | unknown (an input missing) | conflict | benefit (万元) |",
               "|---|---:|---:|---:|---:|---:|"]
