@@ -16,8 +16,9 @@ repeated on each row. Each way starts from that file and ends with ``uscc, verdi
 as an Arrow table; each is timed ``--repeat`` times from scratch, the ways taking turns, and the best time counts:
 
 * zhizao — ``load_policy("innovative_sme")``, the file opened as an Ibis table on a fresh
-  in-memory DuckDB connection and split into the ``enterprises`` / ``indicators`` tables the
-  engine reads, ``evaluate(...).select("uscc", "verdict", "score").to_pyarrow()``.
+  in-memory DuckDB connection and given to the engine as its flat ``panel`` table (indicators and
+  enterprise attributes on one enterprise × year row, a documented input form of ``evaluate``),
+  ``evaluate(...).select("uscc", "verdict", "score").to_pyarrow()``.
 * OpenFisca — openfisca-core 46.0.1 with the same rules written as OpenFisca variables and
   parameters (``benchmarks/openfisca_model/``): the TaxBenefitSystem built, the file read with
   PyArrow, each year's columns aligned to the enterprises of year Y with NumPy, a fresh
@@ -25,10 +26,10 @@ as an Arrow table; each is timed ``--repeat`` times from scratch, the ways takin
   ``calculate("score")`` (cold cache).
 * SQL floor — one hand-written DuckDB query over ``read_parquet`` (thresholds as literals).
 
-DuckDB uses every core; OpenFisca's NumPy formulas run on one. The engine's API takes two
-tables, so zhizao joins the year-Y slice of the file (the enterprise attributes) back to the
-indicators, a join the floor, reading the attributes off the same row, does without. Verdicts and
-scores are compared enterprise by enterprise across the three.
+DuckDB uses every core; OpenFisca's NumPy formulas run on one. All three read the enterprise
+attributes off the evaluation year's row of the file, with no join of attributes to indicators
+(the engine's ``panel`` input). Verdicts and scores are compared enterprise by enterprise across
+the three.
 
 OpenFisca is installed for this benchmark only: ``.venv/bin/pip install openfisca-core==46.0.1``
 (it resolves against the venv's NumPy 2.4 / pandas 3 unchanged, adding StrEnum, dpath, numexpr,
@@ -93,9 +94,9 @@ def run_zhizao(path: Path, year: int, full: bool = False) -> pa.Table:
 
     policy = load_policy(POLICY)
     con = ibis.duckdb.connect()
-    t = con.read_parquet(str(path))
-    tables = {"enterprises": t.filter(t.year == year).select("uscc", *ENTERPRISE_COLS),
-              "indicators": t.select("uscc", "year", *INDICATOR_LAGS)}
+    # the engine's flat-panel input: one enterprise × year table with the indicators and the
+    # enterprise attributes (no join of the two, as in the other two ways)
+    tables = {"panel": con.read_parquet(str(path))}
     result = evaluate(tables, policy, year=year)
     out = result.to_pyarrow() if full else result.select("uscc", "verdict", "score").to_pyarrow()
     con.disconnect()
@@ -145,11 +146,11 @@ WITH p AS (
 ), s AS (
   SELECT *, (p_ip + p_ip_self + p_rd + p_growth + p_debt + p_field + p_share)::DOUBLE AS score,
          -- the score route is decided where every value the unknown tables could take agrees:
-         -- lowest possible points (0) and highest (each table's top band) per dimension
+         -- lowest possible points (0; the field table's lowest is 5) and highest (each table's top band)
          coalesce(p_ip, 0) + coalesce(p_ip_self, 0) + coalesce(p_rd, 0) AS lo_innovation,
          coalesce(p_ip, 20) + coalesce(p_ip_self, 5) + coalesce(p_rd, 20) AS hi_innovation,
          coalesce(p_growth, 0) + coalesce(p_debt, 0) AS lo_growth, coalesce(p_growth, 20) + coalesce(p_debt, 10) AS hi_growth,
-         coalesce(p_field, 0) + coalesce(p_share, 0) AS lo_special, coalesce(p_field, 10) + coalesce(p_share, 20) AS hi_special
+         coalesce(p_field, 5) + coalesce(p_share, 0) AS lo_special, coalesce(p_field, 10) + coalesce(p_share, 20) AS hi_special
   FROM pts
 ), s2 AS (
   SELECT *, lo_innovation + lo_growth + lo_special AS lo_total, hi_innovation + hi_growth + hi_special AS hi_total

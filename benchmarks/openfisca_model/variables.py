@@ -382,7 +382,8 @@ class route_score(F64):
     documentation = """Decided even where some points tables are unknown, when every value they could
     take gives the same answer: fails if the total or a dimension misses its minimum even with
     every unknown table at its highest points; passes if they all reach it with every unknown
-    table at its lowest (0: the categorical tables have no else case); else unknown."""
+    table at its lowest (0, except the main-product field: every field outside the strategic
+    emerging industries gets 5, so its lowest is 5); else unknown."""
 
     def formula(enterprise, period, parameters):
         q = parameters(period).innovative_sme.qualification
@@ -394,10 +395,12 @@ class route_score(F64):
         dims = {"innovation": (("points_ip", "points_ip_self_developed", "points_rd"), q.innovation_min),
                 "growth": (("points_growth", "points_debt"), q.growth_min),
                 "specialization": (("points_strategic", "points_main_share"), q.specialization_min)}
+        low = {v: 0.0 for v in top}
+        low["points_strategic"] = pts.strategic_emerging.outside
         val = {v: enterprise(v, period) for v in top}
 
         def bound(names, high):
-            return sum(np.where(np.isnan(val[v]), top[v] if high else 0.0, val[v]) for v in names)
+            return sum(np.where(np.isnan(val[v]), top[v] if high else low[v], val[v]) for v in names)
 
         fails = bound(top, True) < q.score_pass
         sure = bound(top, False) >= q.score_pass

@@ -305,10 +305,11 @@ def test_the_columns_and_types_follow_the_contract():
     t = evaluate(tables_from_rows(ents("A"), [{"uscc": "A"}]), p, year=2024, library=lib)
     assert list(t.columns) == output_columns(p)
     assert output_columns(p)[:8] == ["policy_id", "version", "year", "uscc", "name", "region_code", "verdict", "route"]
-    assert output_columns(p)[8:11] == ["score", "score_innovation", "score_growth"]
+    assert output_columns(p)[8:13] == ["score", "score_min", "score_max", "score_innovation", "score_growth"]
     assert output_columns(p)[-5:] == ["conflict", "missing", "benefit_yuan", "budget_rank", "within_budget"]
     s = t.schema()
     assert str(s["year"]) == "int64" and str(s["score"]) == "float64" and str(s["points_ip_points"]) == "float64"
+    assert str(s["score_min"]) == "float64" and str(s["score_max"]) == "float64"
     assert str(s["var_rd_ratio"]) == "float64" and str(s["rule_sme"]) == "boolean"
     assert str(s["exc_high_tech"]) == "string" and str(s["budget_rank"]) == "int64"
     assert str(s["within_budget"]) == "boolean" and str(s["missing"]) == "string"
@@ -356,3 +357,156 @@ def test_an_explicit_library_object_can_hold_policies_built_in_code():
     top = make_policy("top", rules=[{"id": "b", "when": 'policy("base")'}], eligibility={"all": ["b"]})
     r = run(top, ents("A", is_sme=True), [{"uscc": "A"}], library=Library([base, top]))
     assert r["A"]["verdict"] == "eligible"
+
+
+# --- issue 5, second landing: null conditions, undecided, new functions, score bounds, panel,
+# --- extra input tables, charges ---------------------------------------------------------------
+
+
+def test_a_literal_null_condition_compiles_as_an_unknown_condition():
+    # rule, exception and points case whose condition is the literal null: a boolean null
+    p = make_policy(rules=[{"id": "r", "when": "null",
+                            "exceptions": [{"id": "x", "when": "is_high_tech", "outcome": True, "priority": 1}]},
+                           {"id": "s", "when": "is_sme and null"}],
+                    points=[{"id": "pt", "cases": [{"when": "null", "points": 5}, {"else": 0}]}],
+                    eligibility={"all": ["r"]})
+    r = run(p, [{"uscc": "A", "is_high_tech": True, "is_sme": False}, {"uscc": "B", "is_high_tech": False}],
+            [{"uscc": "A"}, {"uscc": "B"}])
+    assert (r["A"]["rule_r"], r["A"]["exc_r"], r["A"]["verdict"]) == (True, "x", "eligible")
+    assert (r["B"]["rule_r"], r["B"]["verdict"], r["B"]["points_pt"]) == (None, "unknown", None)
+    assert r["A"]["rule_s"] is False and r["B"]["rule_s"] is None
+
+
+def test_undecided_is_unknown_and_missing_names_the_not_decidable_id():
+    p = make_policy(not_decidable=[{"id": "rank", "text_zh": "排名", "source": "t [U]"}],
+                    rules=[{"id": "award", "when": "st_award_level == 'national' and undecided('rank')"},
+                           {"id": "sme", "when": "is_sme"}],
+                    eligibility={"all": ["sme", "award"]})
+    r = run(p, [{"uscc": "A", "is_sme": True, "st_award_level": "national"},
+                {"uscc": "B", "is_sme": True, "st_award_level": "none"}, {"uscc": "C", "st_award_level": "national"}],
+            ents("A", "B", "C") and [{"uscc": u} for u in "ABC"])
+    assert (r["A"]["rule_award"], r["A"]["verdict"], r["A"]["missing"]) == (None, "unknown", "not_decidable:rank")
+    assert (r["B"]["rule_award"], r["B"]["verdict"], r["B"]["missing"]) == (False, "not_eligible", "")
+    assert r["C"]["missing"] == "is_sme;not_decidable:rank"
+
+
+def test_region_in_count_true_and_at_least_compile_as_they_evaluate():
+    from zhizao.policy import expr as E
+
+    texts = {"sh": "region_in(region_code, '310000', '330106')", "n": "count_true(is_sme, is_high_tech, own_brand)",
+             "two": "at_least(2, is_sme, is_high_tech, own_brand)"}
+    p = make_policy(variables={k: {"expr": v} for k, v in texts.items()},
+                    rules=[{"id": "x", "when": "two"}], eligibility={"all": ["x"]})
+    firms = [{"uscc": "A", "region_code": "310115", "is_sme": True, "is_high_tech": True, "own_brand": False},
+             {"uscc": "B", "region_code": "330106", "is_sme": True, "is_high_tech": None, "own_brand": False},
+             {"uscc": "C", "region_code": "330624", "is_sme": True, "is_high_tech": None, "own_brand": True},
+             {"uscc": "D", "region_code": "320100", "is_sme": False, "is_high_tech": False, "own_brand": False}]
+    r = run(p, firms, [{"uscc": f["uscc"]} for f in firms])
+    for f in firms:
+        for k, text in texts.items():
+            assert r[f["uscc"]][f"var_{k}"] == E.eval_row(E.parse(text), f), (f["uscc"], k)
+    assert [r[u]["var_sh"] for u in "ABCD"] == [True, True, False, False]
+    assert [r[u]["var_n"] for u in "ABCD"] == [2.0, None, None, 0.0]
+    assert [r[u]["var_two"] for u in "ABCD"] == [True, None, True, False]  # B: one true, one unknown
+
+
+def test_score_min_and_max_bound_the_score_where_a_table_is_unknown():
+    p = make_policy(points=[{"id": "a", "of": "revenue", "bands": [[100, 10], [null_band := None, 2]],
+                             "dimension": "d"},
+                            {"id": "b", "cases": [{"when": "is_sme", "points": 8}, {"else": 3}], "dimension": "d"}],
+                    scores={"dimensions": {"d": {"name_zh": "维度"}}, "pass": 15},
+                    eligibility={"routes": [{"id": "score", "score": True}]})
+    assert null_band is None
+    r = run(p, [{"uscc": "A", "is_sme": True}, {"uscc": "B"}, {"uscc": "C"}],
+            [{"uscc": "A", "revenue": 50.0}, {"uscc": "B", "revenue": 100.0}, {"uscc": "C"}])
+    assert (r["A"]["score"], r["A"]["score_min"], r["A"]["score_max"], r["A"]["verdict"]) == (10, 10, 10, "not_eligible")
+    # b unknown: 3 (its else) to 8
+    assert (r["B"]["score"], r["B"]["score_min"], r["B"]["score_max"], r["B"]["verdict"]) == (None, 13, 18, "unknown")
+    assert (r["C"]["score_min"], r["C"]["score_max"], r["C"]["verdict"]) == (5, 18, "unknown")
+    assert r["C"]["missing"] == "is_sme;revenue"
+
+
+def test_a_flat_panel_table_gives_the_same_evaluation_as_the_two_tables():
+    import ibis
+
+    lib = load_library(FIXTURES / "lib")
+    firms = [{"uscc": u, "is_sme": u != "C", "on_abnormal_list": False, "is_high_tech": u == "A",
+              "high_tech_valid_until": dt.date(2026, 1, 1), "st_award_level": "none"} for u in "ABC"]
+    rows = [{"uscc": u, "year": y, "revenue": 1e7 * (1 + (y - 2022) / 10), "rd_expenditure": 4e5,
+             "ip_class1": 1, "ip_class1_high_value": 0} for u in "ABC" for y in (2023, 2024)]
+    tables = tables_from_rows(firms, rows)
+    ent = tables["enterprises"]
+    ind = tables["indicators"]
+    panel = ind.join(ent.drop("industry_code"), "uscc")
+    a = evaluate(tables, lib["demo_award"], year=2024, library=lib).to_pyarrow().sort_by("uscc")
+    b = evaluate({"panel": panel}, lib["demo_award"], year=2024, library=lib).to_pyarrow().sort_by("uscc")
+    assert a.equals(b)
+    assert a.num_rows == 3
+    with pytest.raises(PolicyError, match=r"panel\.is_sme"):
+        evaluate({"panel": ind}, lib["demo_sme"], year=2024, library=lib)
+    assert isinstance(panel, ibis.Table)
+
+
+LAND = {"inputs": {"land": {"table": "result_land_evaluation", "where": {"method_id": "m"}}},
+        "variables": {"yrs": {"expr": "land.years_in_class"}},
+        "rules": [{"id": "d", "when": "land.land_class == 'D'"}],
+        "eligibility": {"all": ["d"]},
+        "benefit": {"kind": "charge", "amount": "yrs * 100", "cap": 250}}
+
+
+def _land_rows(rows):
+    import ibis
+    import pyarrow as pa
+
+    return ibis.memtable(pa.Table.from_pylist([{"method_id": "m", "graded": True, **r} for r in rows]))
+
+
+def test_an_input_table_is_joined_on_uscc_and_year_with_years_in_class_derived():
+    p = make_policy(**LAND)
+    t = tables_from_rows(ents("A", "B", "C", "D"), [{"uscc": u} for u in "ABCD"])
+    t["result_land_evaluation"] = _land_rows([
+        {"uscc": "A", "year": 2022, "land_class": "D"}, {"uscc": "A", "year": 2023, "land_class": "D"},
+        {"uscc": "A", "year": 2024, "land_class": "D"},
+        {"uscc": "B", "year": 2022, "land_class": "D"}, {"uscc": "B", "year": 2024, "land_class": "D"},  # gap
+        {"uscc": "C", "year": 2024, "land_class": "C"},
+        {"uscc": "C", "year": 2024, "land_class": "D", "method_id": "other"}])  # another method: filtered out
+    r = {x["uscc"]: x for x in evaluate(t, p, year=2024).to_pyarrow().to_pylist()}
+    assert (r["A"]["var_yrs"], r["A"]["verdict"], r["A"]["benefit_yuan"]) == (3, "eligible", -250)  # capped charge
+    assert (r["B"]["var_yrs"], r["B"]["benefit_yuan"]) == (1, -100)  # a gap year starts a new run
+    assert (r["C"]["rule_d"], r["C"]["verdict"], r["C"]["benefit_yuan"]) == (False, "not_eligible", None)
+    # not in the land table: unknown, the input named qualified
+    assert (r["D"]["verdict"], r["D"]["missing"]) == ("unknown", "land.land_class")
+
+
+def test_a_missing_input_table_names_the_command_that_creates_it():
+    p = make_policy(**LAND)
+    t = tables_from_rows(ents("A"), [{"uscc": "A"}])
+    with pytest.raises(PolicyError, match=r"the table result_land_evaluation, which the warehouse lacks: "
+                                          r"run `zhizao land evaluate` first"):
+        evaluate(t, p, year=2024)
+    t["result_land_evaluation"] = _land_rows([{"uscc": "A", "year": 2024}])  # no land_class column
+    with pytest.raises(PolicyError, match=r"result_land_evaluation\.land_class"):
+        evaluate(t, p, year=2024)
+
+
+def test_an_input_table_is_read_from_the_warehouse_connection(tmp_path):
+    from zhizao.data.store import Warehouse
+
+    p = make_policy(**LAND)
+    wh = Warehouse(tmp_path / "w.duckdb")
+    rows = tables_from_rows(ents("A"), [{"uscc": "A"}])
+    wh.con.create_table("enterprises", rows["enterprises"].to_pyarrow(), overwrite=True)
+    wh.con.create_table("indicators", rows["indicators"].to_pyarrow(), overwrite=True)
+    wh.con.create_table("result_land_evaluation", _land_rows([{"uscc": "A", "year": 2024, "land_class": "D"}])
+                        .to_pyarrow(), overwrite=True)
+    out = evaluate(wh.tables(), p, year=2024).to_pyarrow().to_pylist()
+    assert (out[0]["verdict"], out[0]["benefit_yuan"]) == ("eligible", -100)
+
+
+def test_dependencies_list_the_input_table_and_its_columns():
+    from zhizao.policy import dependencies
+
+    d = dependencies(make_policy(**LAND))
+    assert d.input_tables == (("land", "result_land_evaluation", "zhizao land evaluate"),)
+    assert d.columns == ("land.land_class", "land.years_in_class")
+    assert d.tables["result_land_evaluation"] == ("land_class", "years_in_class")

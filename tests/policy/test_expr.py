@@ -35,7 +35,7 @@ def test_lag_policy_in_and_literals_parse_into_the_contract_nodes():
 @pytest.mark.parametrize("text, fragment", [
     ("__import__('os').system('rm -rf /')", "only the listed functions"),
     ("open('x')", "unknown function open()"),
-    ("x.y", "unsupported syntax Attribute"),
+    ("x.y.z", "unsupported name"),
     ("x[0]", "unsupported syntax Subscript"),
     ("lambda: 1", "unsupported syntax Lambda"),
     ("x ** 2", "expected one of + - * /"),
@@ -196,3 +196,56 @@ def test_compiled_expressions_give_the_same_values_as_eval_row():
         for i, text in enumerate(texts):
             want = E.eval_row(E.parse(text), env)
             assert g[f"e{i}"] == want, (text, row, g[f"e{i}"], want)
+
+
+# --- undecided, region_in, count_true, at_least, qualified names (issue 5, second landing) ------
+
+
+def test_undecided_is_unknown_and_names_its_not_decidable_id():
+    node = E.parse("is_sme and undecided('chain_role')")
+    assert E.names(node) == {"is_sme", "not_decidable:chain_role"}
+    assert E.eval_row(node, {"is_sme": True}) is None
+    assert E.eval_row(node, {"is_sme": False}) is False
+    types = {"is_sme": "bool", "not_decidable:chain_role": "bool"}
+    assert E.check(node, types) == "bool"
+    with pytest.raises(E.ExprError, match="not one of the policy's not_decidable ids: expected chain_role"):
+        E.check(E.parse("undecided('chain_rol')"), types)
+
+
+@pytest.mark.parametrize(("code", "ok"), [("310115", True), ("310151", True), ("330624", True),
+                                          ("330100", False), ("320100", False), (None, None)])
+def test_region_in_matches_province_prefecture_and_county_prefixes(code, ok):
+    node = E.parse('region_in(region_code, "310000", "330624")')
+    assert E.eval_row(node, {"region_code": code}) is ok
+    assert E.eval_row(E.parse('region_in(region_code, "330100")'), {"region_code": "330106"}) is True
+
+
+@pytest.mark.parametrize("bad", ["31", "3100000", "31x000", "000000"])
+def test_region_in_wants_six_digit_codes(bad):
+    with pytest.raises(E.ExprError, match="6-digit GB/T 2260 code"):
+        E.check(E.parse(f'region_in(region_code, "{bad}")'), {"region_code": "string"})
+
+
+def test_count_true_is_decided_only_without_unknowns_and_at_least_decides_thresholds():
+    env = {"a": True, "b": False, "c": True}
+    assert E.eval_row(E.parse("count_true(a, b, c)"), env) == 2.0
+    assert E.eval_row(E.parse("count_true(a, b, d)"), env) is None
+    assert E.eval_row(E.parse("at_least(2, a, c, d)"), env) is True
+    assert E.eval_row(E.parse("at_least(2, a, b, d)"), env) is None
+    assert E.eval_row(E.parse("at_least(3, a, b, d)"), env) is False
+    types = {"a": "bool", "b": "bool", "x": "number"}
+    assert E.check(E.parse("count_true(a, b) >= 1"), types) == "bool"
+    with pytest.raises(E.ExprError, match="k must be a whole number from 1 to the number of conditions"):
+        E.check(E.parse("at_least(3, a, b)"), types)
+    with pytest.raises(E.ExprError, match="a condition of at_least must be a condition"):
+        E.check(E.parse("at_least(1, a, x)"), types)
+    with pytest.raises(E.ExprError, match="an argument of count_true must be a condition"):
+        E.check(E.parse("count_true(a, x)"), types)
+
+
+def test_a_qualified_name_reads_a_column_of_an_input_table():
+    node = E.parse("land.land_class == 'D' and min(land.years_in_class, 3) >= 2")
+    assert E.names(node) == {"land.land_class", "land.years_in_class"}
+    assert E.to_text(node) == 'land.land_class == "D" and min(land.years_in_class, 3) >= 2'
+    assert E.parse(E.to_text(node)) == node
+    assert E.eval_row(node, {"land.land_class": "D", "land.years_in_class": 2}) is True

@@ -52,6 +52,13 @@ def test_outside_shanghai_or_not_industrial_gets_nothing():
     assert services["rule_industrial"] is False and services["verdict"] == "not_eligible"
 
 
+def test_shanghai_is_the_gb2260_prefix_31_any_district():
+    # region_in(region_code, '310000'): every 3101xx district (Chongming 310151 too), no other province
+    firms = [({"above_scale_since": date(2024, 1, 1), "region_code": c}, {})
+             for c in ("310101", "310151", "310115", "320100", "330624", "370000")]
+    assert [r["rule_shanghai"] for r in run(firms)] == [True, True, True, False, False, False]
+
+
 def test_missing_first_entry_date_is_unknown_and_named():
     (r,) = run([({"above_scale_since": None}, {})])
     assert r["verdict"] == "unknown" and r["missing"] == "above_scale_since" and r["benefit_yuan"] is None

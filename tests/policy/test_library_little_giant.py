@@ -48,6 +48,8 @@ def test_meeting_every_decidable_condition_is_unknown_pending_the_review_groups(
     assert r["exc_specialized"] == "certified_specialized"
     assert r["rule_chain_role"] is None and r["rule_product_field"] is None
     assert r["verdict"] == "unknown" and r["route"] is None
+    # `missing` says why: the two review groups, by their not_decidable ids (undecided("…"))
+    assert r["missing"].split(";") == ["not_decidable:chain_role", "not_decidable:main_product_field"]
 
 
 def test_certified_little_giant_within_validity_is_eligible():
@@ -119,7 +121,7 @@ def test_national_award_direct_route_is_unknown_because_the_rank_is_not_stored()
     r = run(ent={"st_award_level": "national", "certified_tier": "little_giant", "certified_tier_year": Y},
             cur={"ip_class1": 1})
     assert r["rule_innovation_general"] is False and r["rule_innovation_direct"] is None
-    assert r["verdict"] == "unknown"
+    assert r["verdict"] == "unknown" and r["missing"] == "not_decidable:award_rank_top3"
 
 
 def test_missing_input_is_unknown_and_named():

@@ -175,6 +175,9 @@ def test_digital_level_points(level, points):
     ({"standards_drafted": 2, "certifications": "ISO9001;ISO14001"}, 5),
     ({"own_brand": True, "standards_drafted": 1, "certifications": "ISO9001", "quality_award_level": "national"}, 5),
     ({"own_brand": None}, None),
+    # at_least decides where the unknown item cannot change the band: two known items → 5
+    ({"own_brand": None, "standards_drafted": 2, "certifications": "ISO9001"}, 5),
+    ({"own_brand": None, "certifications": "ISO9001"}, None),
 ])
 def test_quality_management_three_points_per_item_at_most_five(ent, points):
     assert firm(ent=ent)["points_quality"] == points

@@ -16,8 +16,15 @@ VERDICTS = {"eligible", "not_eligible", "unknown", "conflict"}
 
 
 def _province(code):
+    from zhizao.land import evaluate_years, load_method
+
     d = synth.generate(enterprises=3000, province=code, months=False)
-    tables = {k: ibis.memtable(d[k]) for k in ("enterprises", "indicators")}
+    tables = {k: ibis.memtable(d[k]) for k in ("enterprises", "indicators", "parcels")}
+    # the land lever's result, as `zhizao land evaluate --method shandong` writes it (every year,
+    # with the method id), for land_differential_price
+    ev = evaluate_years(tables, load_method("shandong"), years=[Y - 2, Y - 1, Y])
+    tables["result_land_evaluation"] = ev.mutate(method_id=ibis.literal("shandong"))
+    d["result_land_evaluation"] = tables["result_land_evaluation"].to_pyarrow()
     lib = load_library()
     res = evaluate_many(tables, list(lib), year=Y, library=lib)
     return d, {pid: t.to_pyarrow() for pid, t in res.items()}
@@ -46,7 +53,7 @@ def test_every_shipped_policy_evaluates_with_one_row_per_enterprise(zhejiang):
     d, res = zhejiang
     assert set(res) == set(available_policies()) == {
         "above_scale", "small_to_above", "innovative_sme", "specialized_sme", "little_giant",
-        "growth_voucher_shanghai"}
+        "growth_voucher_shanghai", "land_differential_price"}
     n = _current(d).num_rows
     for pid, t in res.items():
         assert t.num_rows == n, pid
@@ -108,3 +115,15 @@ def test_voucher_in_shanghai_reaches_exactly_the_first_year_entrants(shanghai):
     eligible = set(t.filter(pc.equal(t["verdict"], "eligible"))["uscc"].to_pylist())
     assert eligible == first and len(first) > 0
     assert pc.sum(t["benefit_yuan"]).as_py() == 500_000 * len(first)
+
+
+def test_the_differential_price_charges_exactly_the_d_class(zhejiang):
+    d, res = zhejiang
+    ev = d["result_land_evaluation"]
+    d_now = ev.filter(pc.and_(pc.equal(ev["year"], Y), pc.equal(ev["land_class"], "D")))
+    t = res["land_differential_price"]
+    assert d_now.num_rows > 0
+    assert _verdicts(t).get("eligible") == d_now.num_rows
+    charged = t.filter(pc.equal(t["verdict"], "eligible"))
+    assert pc.max(charged["benefit_yuan"]).as_py() <= 0          # a charge: negative
+    assert set(pc.unique(charged["var_surcharge_per_kwh"]).to_pylist()) <= {0.05, 0.1, 0.15}

@@ -177,3 +177,46 @@ def test_an_unknown_shipped_id_lists_what_is_shipped():
 def test_not_a_mapping_and_empty_files_are_errors():
     assert "must be a mapping" in _err("- a\n- b\n").message
     assert "must be a mapping" in _err("").message
+
+
+# --- undecided, inputs, charges, score bounds (issue 5, second landing) ------------------------
+
+
+def test_undecided_must_name_a_not_decidable_entry_with_file_and_line():
+    e = _err(_replace('when: "is_sme"', "when: \"undecided('chain_role')\""))
+    assert e.file == "policies/tiny.yaml" and e.line == 25
+    assert "undecided('chain_role'): not one of the policy's not_decidable ids" in e.message
+    text = _replace('when: "is_sme"', "when: \"undecided('chain_role')\"").replace(
+        "variables:", "not_decidable:\n  - {id: chain_role, text_zh: 产业链配套, source: x}\nvariables:", 1)
+    p = parse_policy(text, origin="policies/tiny.yaml")
+    assert E.names(p.rule("sme").node) == {"not_decidable:chain_role"}
+
+
+def test_a_null_condition_is_accepted_as_a_condition():
+    p = parse_policy(_replace('when: "is_sme"', 'when: "null"'), origin="policies/tiny.yaml")
+    assert p.rule("sme").node == E.Const(None)
+
+
+def test_inputs_of_a_known_table_bring_their_columns_and_others_must_declare_them():
+    extra = ("inputs:\n  land: {table: result_land_evaluation}\n"
+             "  other: {table: my_table, columns: {score_x: number}}\nvariables:")
+    text = _replace('when: "is_sme"', "when: \"land.land_class == 'D' and other.score_x > 1\"").replace(
+        "variables:", extra, 1)
+    p = parse_policy(text, origin="policies/tiny.yaml")
+    assert p.inputs["land"].command == "zhizao land evaluate" and p.inputs["land"].key == ["uscc", "year"]
+    e = _err(_replace('when: "is_sme"', "when: \"land.land_clas == 'D'\"").replace(
+        "variables:", "inputs:\n  land: {table: result_land_evaluation}\nvariables:", 1))
+    assert e.line == 27 and "unknown name 'land.land_clas' (did you mean 'land.land_class'?)" in e.message
+    e = _err(GOOD.replace("variables:", "inputs:\n  x: {table: my_table}\nvariables:", 1))
+    assert e.line == 8 and "expected `columns`" in e.message
+    e = _err(GOOD.replace("variables:", "inputs:\n  x: {table: result_land_evaluation, key: [year]}\nvariables:", 1))
+    assert e.line == 8 and "key must list uscc" in e.message
+
+
+def test_a_charge_cannot_have_a_budget_and_dimensions_cannot_be_min_or_max():
+    text = _replace("rules:", "benefit: {kind: charge, amount: '100', source: x}\n"
+                              "budget: {total: 100, source: x}\nrules:")
+    e = _err(text)
+    assert e.line == 24 and "not a charge" in e.message
+    e = _err(GOOD.replace("innovation", "min"))
+    assert "clash with the score_min column" in e.message

@@ -33,7 +33,7 @@ import ibis
 import ibis.expr.types as ir
 
 from zhizao.policy import expr as E
-from zhizao.policy.graph import Library, column_of, evaluation_order, inputs, load_library, policy_inputs
+from zhizao.policy.graph import Library, column_of, evaluation_order, input_of, inputs, load_library, policy_inputs
 from zhizao.policy.model import (ENTERPRISE_COLUMNS, IDENTITY_COLUMNS, INDICATOR_COLUMNS, Policy, PolicyError,
                                  column_types, load_policy)
 
@@ -65,10 +65,15 @@ def _barrier(t: ir.Table, name: str) -> ir.Table:
 
 
 def output_columns(policy: Policy) -> list[str]:
-    """The columns of the evaluation table of ``policy``, in order (the contract's §2)."""
+    """The columns of the evaluation table of ``policy``, in order (the contract's §2).
+
+    With ``scores``: ``score`` (the total; null where a points table is unknown), ``score_min`` and
+    ``score_max`` (the lowest and highest total the row can have: unknown tables at their lowest
+    and highest points, equal to ``score`` where it is known; the score route is decided from
+    these), then ``score_<dimension>``."""
     cols = ["policy_id", "version", "year", "uscc", "name", "region_code", "verdict", "route"]
     if policy.scores is not None:
-        cols += ["score", *[f"score_{d}" for d in policy.scores.dimensions]]
+        cols += ["score", "score_min", "score_max", *[f"score_{d}" for d in policy.scores.dimensions]]
     cols += [f"points_{t.id}" for t in policy.points]
     cols += [f"var_{n}" for n in policy.variables]
     cols += [f"rule_{r.id}" for r in policy.rules]
@@ -79,22 +84,72 @@ def output_columns(policy: Policy) -> list[str]:
     return cols
 
 
+def _input_table(tables: dict, p: Policy, alias: str) -> ir.Table:
+    """The extra input table ``alias`` of ``p``: from ``tables`` by name, else from the backend the
+    warehouse tables live on (a lever's result written to the same warehouse); PolicyError naming
+    the table and the command that creates it when neither has it."""
+    spec = p.inputs[alias]
+    if spec.table in tables:
+        return tables[spec.table]
+    for name in ("enterprises", "indicators", "panel"):
+        if name in tables:
+            try:
+                return tables[name]._find_backend().table(spec.table)
+            except Exception:  # no such table there (or a memtable's throwaway backend)
+                pass
+            break
+    how = f": run `{spec.command}` first" if spec.command else ""
+    raise PolicyError(p.file, p.line_of("id"), f"policy {p.id} reads input {alias!r}, the table {spec.table}, "
+                                               f"which the warehouse lacks{how}")
+
+
+def _needed(p: Policy) -> tuple[set, set, dict]:
+    """(indicator columns, enterprise columns, {alias: columns}) the policy's expressions read."""
+    ind, ent, extra = set(), set(), {}
+    for k in policy_inputs(p):
+        io = input_of(p, k)
+        if io is not None:
+            extra.setdefault(io[0], set()).add(io[1])
+            continue
+        col = column_of(k)
+        if col is None:
+            continue
+        (ind if col in INDICATOR_COLUMNS and col != "uscc" else ent).add(col)
+    return ind, ent, extra
+
+
 def check_columns(tables: dict, policies: list[Policy]) -> None:
-    """``PolicyError`` listing every warehouse column the policies read that ``tables`` lacks."""
-    need: dict[str, set[str]] = {"enterprises": set(IDENTITY_COLUMNS), "indicators": {"uscc", "year"}}
+    """``PolicyError`` listing every column the policies read that ``tables`` lacks (a flat
+    ``panel`` table, when given, must hold the enterprise and the indicator columns), and naming a
+    missing extra input table with the command that creates it."""
+    panel = "panel" in tables
+    need: dict[str, set[str]] = ({"panel": {"uscc", "year", *IDENTITY_COLUMNS}} if panel else
+                                 {"enterprises": set(IDENTITY_COLUMNS), "indicators": {"uscc", "year"}})
+    extra_tables: list[tuple[Policy, str, set]] = []
     for p in policies:
-        for k in policy_inputs(p):
-            col = column_of(k)
-            if col is None:
-                continue
-            need["indicators" if col in INDICATOR_COLUMNS and col != "uscc" else "enterprises"].add(col)
+        ind, ent, extra = _needed(p)
+        if panel:
+            need["panel"] |= ind | ent
+        else:
+            need["indicators"] |= ind
+            need["enterprises"] |= ent
+        extra_tables += [(p, a, cols) for a, cols in extra.items()]
+        extra_tables += [(p, a, set()) for a in p.inputs if a not in extra]
     missing = []
-    for name in ("enterprises", "indicators"):
+    for name in need:
         if name not in tables:
             missing.append(f"{name} (the whole table)")
             continue
         have = set(tables[name].columns)
         missing += [f"{name}.{c}" for c in sorted(need[name] - have)]
+    for p, alias, cols in extra_tables:
+        spec = p.inputs[alias]
+        t = _input_table(tables, p, alias)
+        derived = set(spec.known.derived) if spec.known else set()
+        want = set(spec.key) | set(spec.where) | {c for c in cols if c not in derived}
+        missing += [f"{spec.table}.{c}" for c in sorted(want - set(t.columns))]
+        if "years_in_class" in cols & derived and "land_class" not in t.columns:
+            missing.append(f"{spec.table}.land_class (years_in_class is counted from it)")
     if missing:
         p = policies[-1]
         raise PolicyError(p.file, None, f"policy {p.id}: the warehouse lacks column(s) it needs: "
@@ -104,9 +159,13 @@ def check_columns(tables: dict, policies: list[Policy]) -> None:
 def evaluate(tables: dict, policy: Policy | str, *, year: int, library: Library | None = None) -> ir.Table:
     """The evaluation table of ``policy`` for ``year`` (lazy Ibis; columns: ``output_columns``).
 
-    ``tables``: Ibis tables by name (``Warehouse.tables()``; only ``enterprises`` and
-    ``indicators`` are read). Required policies come from ``library`` (default: the shipped ones) and
-    are evaluated first, in dependency order. Missing columns are reported before evaluation.
+    ``tables``: Ibis tables by name (``Warehouse.tables()``): ``enterprises`` and ``indicators``
+    are read, or — when ``tables`` has a ``panel`` table — that one flat enterprise × year table
+    holding both the indicator columns and the enterprise columns (the enterprise attributes read
+    off the evaluation year's row), which saves the join of the two. A policy's extra ``inputs``
+    are read from ``tables`` by table name, else from the warehouse connection. Required policies
+    come from ``library`` (default: the shipped ones) and are evaluated first, in dependency order.
+    Missing columns and tables are reported before evaluation.
     """
     p = load_policy(policy, year=year) if not isinstance(policy, Policy) else policy
     return evaluate_many(tables, [p], year=year, library=library)[p.id]
@@ -157,7 +216,9 @@ class _Scope:
 
     def __init__(self, policy: Policy, year: int, extra: dict | None = None):
         self.p, self.year, self.t = policy, year, None
-        self.types = {**column_types(), **policy.types, **(extra or {})}
+        ins = {f"{a}.{c}": t for a, spec in policy.inputs.items() for c, t in spec.all_columns.items()}
+        nd = {f"not_decidable:{x.id}": E.BOOL for x in policy.not_decidable}
+        self.types = {**column_types(), **ins, **nd, **policy.types, **(extra or {})}
         self.extra = extra or {}
         self.col_types = {**ENTERPRISE_COLUMNS, **INDICATOR_COLUMNS}
 
@@ -169,13 +230,18 @@ class _Scope:
             return t[f"var_{key}"]
         if key in self.extra:
             return t[key]
+        io = input_of(self.p, key)
+        if io is not None:
+            c = t[_in_col(*io)]
+            return c.cast("float64") if self.types.get(key) == E.NUMBER else c
         col, _, lag = key.partition("@-")
         c = t[_lag_col(col, int(lag))] if lag else t[col]
         return c.cast("float64") if self.col_types.get(col) in _NUMERIC else c
 
-    def compile(self, node: E.Node, t: ir.Table):
+    def compile(self, node: E.Node, t: ir.Table, want: str | None = None):
+        """``node`` over ``t``; ``want``: the type the context expects (``E.BOOL`` for conditions)."""
         self.t = t
-        return E.to_ibis(node, self.resolve, self.types, year=self.year)
+        return E.to_ibis(node, self.resolve, self.types, year=self.year, want=want)
 
 
 def _lag_col(col: str, k: int) -> str:
@@ -186,16 +252,23 @@ def _pol_col(pid: str) -> str:
     return f"_zz_pol__{pid}"
 
 
+def _in_col(alias: str, col: str) -> str:
+    return f"_zz_in__{alias}__{col}"
+
+
 def _base(tables: dict, p: Policy, year: int, done: dict) -> ir.Table:
-    ent, ind = tables["enterprises"], tables["indicators"]
-    keys = policy_inputs(p)
-    cols = {column_of(k) for k in keys if not k.startswith("policy:")}
-    ind_cols = sorted(c for c in cols if c in INDICATOR_COLUMNS and c != "uscc")
-    ent_cols = sorted(c for c in cols if c in ENTERPRISE_COLUMNS and c not in IDENTITY_COLUMNS)
-    cur = ind.filter(ind.year == year).select("uscc", *ind_cols)
-    t = cur.join(ent.select(*IDENTITY_COLUMNS, *ent_cols), "uscc")
+    ind_cols, ent_cols, extra = _needed(p)
+    ind_cols = sorted(ind_cols)
+    ent_cols = sorted(c for c in ent_cols if c not in IDENTITY_COLUMNS)
+    if "panel" in tables:  # one flat enterprise × year table: no join of the two
+        ind = pan = tables["panel"]
+        t = pan.filter(pan.year == year).select(*IDENTITY_COLUMNS, *ind_cols, *ent_cols)
+    else:
+        ent, ind = tables["enterprises"], tables["indicators"]
+        cur = ind.filter(ind.year == year).select("uscc", *ind_cols)
+        t = cur.join(ent.select(*IDENTITY_COLUMNS, *ent_cols), "uscc")
     lags: dict[int, set[str]] = {}
-    for k in keys:
+    for k in policy_inputs(p):
         col, _, lag = k.partition("@-")
         if lag:
             lags.setdefault(int(lag), set()).add(col)
@@ -203,6 +276,8 @@ def _base(tables: dict, p: Policy, year: int, done: dict) -> ir.Table:
         prev = ind.filter(ind.year == year - k)
         prev = prev.select(_zz_key=prev.uscc, **{_lag_col(c, k): prev[c] for c in sorted(lag_cols)})
         t = t.left_join(prev, t.uscc == prev._zz_key).drop("_zz_key")
+    for alias in p.inputs:
+        t = _join_input(t, tables, p, alias, sorted(extra.get(alias, ())), year)
     for ref in p.required_policies:
         v = done[ref]
         pv = v.select(_zz_key=v.uscc, **{_pol_col(ref): ibis.cases((v.verdict == "eligible", True),
@@ -212,6 +287,28 @@ def _base(tables: dict, p: Policy, year: int, done: dict) -> ir.Table:
     return t
 
 
+def _join_input(t: ir.Table, tables: dict, p: Policy, alias: str, cols: list[str], year: int) -> ir.Table:
+    """Left join of the extra input table ``alias`` on its key (uscc, and year = the evaluation
+    year when listed), after its ``where`` filter; derived columns (``years_in_class`` of the land
+    evaluation) are computed from every year the table holds."""
+    if not cols:
+        return t
+    spec = p.inputs[alias]
+    x = _input_table(tables, p, alias)
+    for c, v in spec.where.items():
+        x = x.filter(x[c] == v)
+    derived = set(spec.known.derived) if spec.known else set()
+    if "years_in_class" in cols and "years_in_class" in derived and "years_in_class" not in x.columns:
+        from zhizao.land.measures import consecutive_years_in_class
+
+        runs = consecutive_years_in_class(x).select(_zz_ru="uscc", _zz_ry="year", years_in_class="years_in_class")
+        x = x.left_join(runs, (x.uscc == runs._zz_ru) & (x.year == runs._zz_ry)).drop("_zz_ru", "_zz_ry")
+    if "year" in spec.key:
+        x = x.filter(x.year == year)
+    x = x.select(_zz_key=x.uscc, **{_in_col(alias, c): x[c] for c in cols})
+    return t.left_join(x, t.uscc == x._zz_key).drop("_zz_key")
+
+
 def _points(scope: _Scope, t: ir.Table, tbl) -> ir.Expr:
     if tbl.cases is not None:
         pairs = []
@@ -219,10 +316,10 @@ def _points(scope: _Scope, t: ir.Table, tbl) -> ir.Expr:
             if c.else_ is not None:
                 return ibis.cases(*pairs, else_=ibis.literal(float(c.else_))) if pairs \
                     else ibis.literal(float(c.else_))
-            cond = scope.compile(c.node, t)
+            cond = scope.compile(c.node, t, E.BOOL)
             pairs += [(cond, ibis.literal(float(c.points))), (cond.isnull(), _null("float64"))]
         return ibis.cases(*pairs, else_=ibis.literal(0.0))
-    x = scope.compile(tbl.node, t)
+    x = scope.compile(tbl.node, t, E.NUMBER)
     pairs = [(x.isnull(), _null("float64"))]
     other = 0.0
     for thr, pts in tbl.bands:
@@ -287,7 +384,7 @@ def _compile(tables: dict, p: Policy, year: int, done: dict) -> ir.Table:  # noq
 
     # variables, in order (each may read the earlier ones)
     for name, v in p.variables.items():
-        val = scope.compile(v.node, t)
+        val = scope.compile(v.node, t, p.types[name])
         t = t.mutate(**{f"var_{name}": val.cast(_IBIS[p.types[name]])})
     t = _barrier(t, "vars")
 
@@ -299,7 +396,7 @@ def _compile(tables: dict, p: Policy, year: int, done: dict) -> ir.Table:  # noq
     excs, conflicts = {}, {}
     for r in p.rule_order():
         if r.kind == "when":
-            base = scope.compile(r.node, t)
+            base = scope.compile(r.node, t, E.BOOL)
         elif r.kind == "any":
             base = _or(rule_vals[i] for i in r.any)
         elif r.kind == "all":
@@ -312,7 +409,7 @@ def _compile(tables: dict, p: Policy, year: int, done: dict) -> ir.Table:  # noq
             unk = reduce(lambda a, b: a + b, [v.isnull().cast("int64") for v in vals])
             base = ibis.cases((yes >= r.at_least.k, True), (yes + unk < r.at_least.k, False),
                               else_=_null("boolean"))
-        conds = [(x, scope.compile(x.node, t)) for x in r.exceptions]
+        conds = [(x, scope.compile(x.node, t, E.BOOL)) for x in r.exceptions]
         val, exc, conflict = _with_exceptions(r, base, conds)
         rule_vals[r.id] = val
         excs[r.id], conflicts[r.id] = exc, conflict
@@ -326,7 +423,9 @@ def _compile(tables: dict, p: Policy, year: int, done: dict) -> ir.Table:  # noq
     t = t.mutate(**cols)
     t = _barrier(t, "rules")
 
-    # scores and the score route
+    # scores and the score route: the totals, their bounds (unknown tables at their lowest and
+    # highest points) and the route's value, kept as columns so that the verdict, the route and
+    # `missing` read the route once instead of repeating its expression
     cols = {}
     score_pass = None
     if p.scores is not None:
@@ -343,6 +442,8 @@ def _compile(tables: dict, p: Policy, year: int, done: dict) -> ir.Table:  # noq
 
         sc = p.scores
         cols["score"] = total(p.points).cast("float64")
+        cols["score_min"] = total(p.points, "lo").cast("float64")
+        cols["score_max"] = total(p.points, "hi").cast("float64")
         for d in sc.dimensions:
             cols[f"score_{d}"] = total([tb for tb in p.points if tb.dimension == d]).cast("float64")
         sure = [total(p.points, "lo") >= sc.pass_]
@@ -352,7 +453,13 @@ def _compile(tables: dict, p: Policy, year: int, done: dict) -> ir.Table:  # noq
                 tbls = [tb for tb in p.points if tb.dimension == d]
                 sure.append(total(tbls, "lo") >= dim.min)
                 fails.append(total(tbls, "hi") < dim.min)
-        score_pass = ibis.cases((_or(fails), False), (_and(sure), True), else_=_null("boolean"))
+        cols["_zz_score_pass"] = ibis.cases((_or(fails), False), (_and(sure), True), else_=_null("boolean"))
+        # its own SELECT: Ibis does not merge a projection into the next one when that would
+        # repeat a column's expression (the route reads _zz_score_pass several times); no
+        # barrier needed (measured: a barrier here only adds a layer)
+        t = t.mutate(**cols)
+        score_pass = t._zz_score_pass
+        cols = {}
 
     # routes and verdict
     el = p.eligibility
@@ -381,7 +488,8 @@ def _compile(tables: dict, p: Policy, year: int, done: dict) -> ir.Table:  # noq
     else:
         cols["route"] = _null("string")
 
-    # missing: the null inputs behind each unknown rule (and unknown points when the score decides)
+    # missing: the null inputs behind each unknown rule (and unknown points when the score decides);
+    # undecided("id") names not_decidable:id wherever it leaves a rule (or the score) unknown
     needers: dict[str, list] = {}
     for r in p.rules:
         if r.kind != "when" and not r.exceptions:
@@ -396,17 +504,22 @@ def _compile(tables: dict, p: Policy, year: int, done: dict) -> ir.Table:  # noq
                 needers.setdefault(i, []).append(score_pass.isnull() & t[f"points_{tb.id}"].isnull())
     parts = []
     for key in sorted(needers):
+        if key.startswith("not_decidable:"):
+            parts.append(_or(needers[key]).ifelse(key, _null("string")))
+            continue
         col = scope.compile(E.Call("policy", (E.Const(key[7:]),)) if key.startswith("policy:")
                             else (E.Lag(*_split_lag(key)) if "@-" in key else E.Name(key)), t)
         parts.append((col.isnull() & _or(needers[key])).ifelse(key, _null("string")))
     cols["missing"] = ibis.literal(";").join(parts) if parts else ibis.literal("")
 
-    # benefit
+    # benefit (a charge: the capped amount, negated — benefit_yuan < 0 is what the enterprise pays)
     if p.benefit is not None:
-        amount = scope.compile(p.benefit.node, t).cast("float64")
+        amount = scope.compile(p.benefit.node, t, E.NUMBER).cast("float64")
         if p.benefit.cap is not None:
             cap = float(p.benefit.cap)
             amount = ibis.cases((amount.isnull(), _null("float64")), (amount > cap, cap), else_=amount)
+        if p.benefit.kind == "charge":
+            amount = -amount
         cols["benefit_yuan"] = eligible.ifelse(amount, _null("float64")).cast("float64")
     else:
         cols["benefit_yuan"] = _null("float64")
@@ -416,7 +529,8 @@ def _compile(tables: dict, p: Policy, year: int, done: dict) -> ir.Table:  # noq
     if p.budget is not None:
         extra = {"benefit_yuan": E.NUMBER, **{f"points_{tb.id}": E.NUMBER for tb in p.points}}
         if p.scores is not None:
-            extra.update({"score": E.NUMBER, **{f"score_{d}": E.NUMBER for d in p.scores.dimensions}})
+            extra.update({"score": E.NUMBER, "score_min": E.NUMBER, "score_max": E.NUMBER,
+                          **{f"score_{d}": E.NUMBER for d in p.scores.dimensions}})
         bscope = _Scope(p, year, extra)
         t = t.mutate(_zz_elig=t.verdict == "eligible", _zz_ord=bscope.compile(p.budget.node, t))
         key = ibis.desc(t._zz_ord) if p.budget.descending else ibis.asc(t._zz_ord)

@@ -116,7 +116,7 @@ class ExprError(ValueError):
 
 # --- parsing ----------------------------------------------------------------------------------
 
-#: function name → one-line description (the allowed functions; ``at_least`` is built by rules).
+#: function name → one-line description (the allowed functions).
 FUNCTIONS = {
     "lag": "lag(column, k): the indicator column's value k ≥ 1 years before the evaluation year",
     "min": "min(a, b, …): the smallest (null if any is null)",
@@ -129,6 +129,14 @@ FUNCTIONS = {
     "years_since": "years_since(date_or_year): evaluation year − the date's year (or − the year number)",
     "contains": 'contains(column, "ISO9001"): the token is in the \';\'-separated text',
     "policy": 'policy("id"): another policy\'s verdict (eligible → true, not_eligible → false, else null)',
+    "undecided": 'undecided("id"): a condition the data cannot decide: always unknown (null); the id must be '
+                 "one of the policy's not_decidable entries, and `missing` names it as not_decidable:<id>",
+    "region_in": 'region_in(region_code, "310000", "330100", …): GB/T 2260 membership by prefix (a province '
+                 "code xx0000 matches its 2 digits, a prefecture xxxx00 its 4, a county all 6)",
+    "count_true": "count_true(a, b, …): how many of the conditions are true; null when any is unknown "
+                  "(the count is then not decided: use at_least for thresholds)",
+    "at_least": "at_least(k, a, b, …): at least k of the conditions are true; false when even every "
+                "unknown one being true would not reach k; else null",
 }
 _BINOPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
 _CMPOPS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!="}
@@ -163,6 +171,12 @@ def _node(n: ast.AST, src: str) -> Node:
         if n.id in _CONSTS:
             return Const(_CONSTS[n.id])
         return Name(n.id)
+    if isinstance(n, ast.Attribute):
+        # a qualified name: a column of an extra input table, ``land.land_class``
+        if isinstance(n.value, ast.Name) and n.value.id not in _CONSTS:
+            return Name(f"{n.value.id}.{n.attr}")
+        raise ExprError(f"unsupported name {ast.get_source_segment(src, n) or src!r}: expected a column, "
+                        "or input.column for a column of an extra input table")
     if isinstance(n, ast.BinOp):
         op = _BINOPS.get(type(n.op))
         if op is None:
@@ -272,6 +286,9 @@ def _names(node: Node, out: set) -> None:
     elif isinstance(node, Call) and node.fn == "policy":
         if node.args and isinstance(node.args[0], Const):
             out.add(f"policy:{node.args[0].value}")
+    elif isinstance(node, Call) and node.fn == "undecided":
+        if node.args and isinstance(node.args[0], Const):
+            out.add(f"not_decidable:{node.args[0].value}")
     else:
         for c in children(node):
             _names(c, out)
@@ -375,7 +392,7 @@ def _check(node: Node, types, groupings) -> str:  # noqa: C901 - one branch per 
 
 def _check_call(node: Call, types, groupings) -> str:
     fn, args = node.fn, node.args
-    ts = [_check(a, types, groupings) for a in args] if fn not in ("policy", "at_least") else []
+    ts = [_check(a, types, groupings) for a in args] if fn not in ("policy", "undecided") else []
 
     def arity(lo, hi=None):
         if len(args) < lo or (hi is not None and len(args) > hi):
@@ -438,11 +455,52 @@ def _check_call(node: Call, types, groupings) -> str:
         if types and key not in types:
             raise ExprError(f"policy({pid!r}): unknown policy")
         return BOOL
+    if fn == "undecided":
+        arity(1, 1)
+        nid = text_const(0, "a not_decidable id")
+        key = f"not_decidable:{nid}"
+        if types and key not in types:
+            known = sorted(k.split(":", 1)[1] for k in types if str(k).startswith("not_decidable:"))
+            raise ExprError(f"undecided({nid!r}): not one of the policy's not_decidable ids: expected "
+                            + (", ".join(known) if known else "an id declared under not_decidable (there are none)"))
+        return BOOL
+    if fn == "region_in":
+        arity(2)
+        _want(args[0], ts[0], (STRING,), "the first argument of region_in (a region code)")
+        for i in range(1, len(args)):
+            region_prefix(text_const(i, "a GB/T 2260 code"))
+        return BOOL
+    if fn == "count_true":
+        arity(1)
+        for a, t in zip(args, ts):
+            _want(a, t, (BOOL,), "an argument of count_true")
+        return NUMBER
     if fn == "at_least":
-        for a in args[1:]:
-            _check(a, types, groupings)
+        arity(2)
+        if not _is_int(args[0]) or not 1 <= args[0].value <= len(args) - 1:
+            raise ExprError(f"at_least(k, …): k must be a whole number from 1 to the number of conditions "
+                            f"({len(args) - 1}), got {to_text(args[0])}")
+        for a, t in zip(args[1:], ts[1:]):
+            _want(a, t, (BOOL,), "a condition of at_least")
         return BOOL
     raise ExprError(f"unknown function {fn}()")
+
+
+def region_prefix(code: str) -> str:
+    """The prefix a GB/T 2260 code stands for in ``region_in``: a province (``xx0000``) its 2
+    digits, a prefecture (``xxxx00``) its 4, a county its 6.
+
+    >>> region_prefix("310000"), region_prefix("330100"), region_prefix("330624")
+    ('31', '3301', '330624')
+    """
+    c = str(code).strip()
+    if len(c) != 6 or not c.isdigit() or c[:2] == "00":
+        raise ExprError(f"region_in(): {code!r} is not a 6-digit GB/T 2260 code (e.g. 310000, 330100, 330624)")
+    if c[2:] == "0000":
+        return c[:2]
+    if c[4:] == "00":
+        return c[:4]
+    return c
 
 
 def code_prefixes(prefix: str) -> tuple[str, ...]:
@@ -617,12 +675,17 @@ def _eval_call(node: Call, env):
         if isinstance(v, str):
             return {"eligible": True, "not_eligible": False}.get(v)
         return v
+    if fn == "undecided":
+        return None
     if fn == "at_least":
         k = args[0].value
         vals = [_eval(a, env) for a in args[1:]]
-        yes = sum(1 for v in vals if v is True)
+        yes = sum(1 for v in vals if v is not None and bool(v))
         unknown = sum(1 for v in vals if v is None)
         return True if yes >= k else False if yes + unknown < k else None
+    if fn == "count_true":
+        vals = [_eval(a, env) for a in args]
+        return None if any(v is None for v in vals) else float(sum(1 for v in vals if v))
     vals = [_eval(a, env) for a in args]
     if fn in ("min", "max"):
         if any(v is None for v in vals):
@@ -645,6 +708,10 @@ def _eval_call(node: Call, env):
             return None
         prefixes = [p for a in vals[1:] for p in code_prefixes(a)]
         return any(str(vals[0]).startswith(p) for p in prefixes)
+    if fn == "region_in":
+        if vals[0] is None:
+            return None
+        return any(str(vals[0]).startswith(region_prefix(a)) for a in vals[1:])
     if fn == "years_since":
         v, year = vals[0], env.get("year")
         if v is None or year is None:
@@ -663,10 +730,13 @@ def _eval_call(node: Call, env):
 _IBIS_TYPES = {NUMBER: "float64", BOOL: "boolean", STRING: "string", DATE: "date", NULL: "float64"}
 
 
-def to_ibis(node: Node, resolve: Callable[[str], object], types: Mapping[str, str], *, year: int):
+def to_ibis(node: Node, resolve: Callable[[str], object], types: Mapping[str, str], *, year: int,
+            want: str | None = None):
     """Compile ``node`` to an Ibis expression. ``resolve(key)`` gives the Ibis column for a name,
-    ``col@-k`` or ``policy:id`` (numbers as float64); ``types`` as for ``check``."""
-    return _Compiler(resolve, types, year).expr(node)
+    ``col@-k`` or ``policy:id`` (numbers as float64); ``types`` as for ``check``. ``want`` is the
+    type the context expects (``bool`` for a condition): an expression of type null (the literal
+    ``null``) then compiles to a null of that type, not to a float null."""
+    return _Compiler(resolve, types, year).expr(node, want)
 
 
 class _Compiler:
@@ -733,6 +803,22 @@ class _Compiler:
         fn, args = node.fn, node.args
         if fn == "policy":
             return self.resolve(f"policy:{args[0].value}")
+        if fn == "undecided":
+            return ibis.null("boolean")
+        if fn in ("at_least", "count_true"):
+            conds = [self.expr(a, BOOL) for a in (args[1:] if fn == "at_least" else args)]
+            yes = reduce(lambda x, y: x + y, [c.fill_null(False).cast("int64") for c in conds])
+            unk = reduce(lambda x, y: x + y, [c.isnull().cast("int64") for c in conds])
+            if fn == "count_true":
+                return (unk > 0).ifelse(ibis.null("float64"), yes.cast("float64"))
+            k = int(args[0].value)
+            return ibis.cases((yes >= k, True), (yes + unk < k, False), else_=ibis.null("boolean"))
+        if fn == "region_in":
+            col = self.expr(args[0], STRING)
+            by_len: dict[int, list[str]] = {}
+            for p in sorted({region_prefix(a.value) for a in args[1:]}):
+                by_len.setdefault(len(p), []).append(p)
+            return reduce(lambda x, y: x | y, [col.substr(0, n).isin(ps) for n, ps in sorted(by_len.items())])
         if fn in ("min", "max"):
             xs = [self.expr(a, NUMBER) for a in args]
             any_null = reduce(lambda x, y: x | y, [x.isnull() for x in xs])

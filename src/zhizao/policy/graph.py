@@ -22,7 +22,7 @@ from zhizao.policy.model import (ENTERPRISE_COLUMNS, INDICATOR_COLUMNS, Policy, 
                                  _shipped_origin, load_policy, pick_version, policies_dir, read_file)
 
 __all__ = ["Library", "Dependencies", "load_library", "dependencies", "evaluation_order", "inputs",
-           "policy_inputs", "column_of"]
+           "policy_inputs", "column_of", "input_of"]
 
 
 class Library(Mapping):
@@ -207,10 +207,19 @@ def inputs(policy: Policy, node: E.Node | None) -> set[str]:
 
 
 def column_of(key: str) -> str | None:
-    """The warehouse column behind an input key (``revenue@-1`` → ``revenue``); None for ``policy:``."""
-    if key.startswith("policy:"):
+    """The warehouse column behind an input key (``revenue@-1`` → ``revenue``; a column of an extra
+    input table stays qualified, ``land.land_class``); None for ``policy:`` and ``not_decidable:``."""
+    if key.startswith(("policy:", "not_decidable:")):
         return None
     return key.split("@", 1)[0]
+
+
+def input_of(policy: Policy, key: str) -> tuple[str, str] | None:
+    """``(alias, column)`` when ``key`` reads a column of one of the policy's extra input tables."""
+    alias, dot, col = key.partition(".")
+    if dot and alias in policy.inputs and "@" not in key:
+        return alias, col
+    return None
 
 
 def policy_inputs(policy: Policy) -> set[str]:
@@ -230,9 +239,10 @@ def policy_inputs(policy: Policy) -> set[str]:
     out: set[str] = set()
     for n in nodes:
         out |= inputs(policy, n)
-    # the budget order may also read the policy's own outputs (score, points_…): not inputs
+    # the budget order may also read the policy's own outputs (score, points_…): not inputs;
+    # undecided("id") reads not_decidable:id, which no table holds (named in `missing` only)
     return {k for k in out if k.startswith("policy:") or column_of(k) in ENTERPRISE_COLUMNS
-            or column_of(k) in INDICATOR_COLUMNS}
+            or column_of(k) in INDICATOR_COLUMNS or input_of(policy, k) is not None}
 
 
 @dataclass(frozen=True)
@@ -246,13 +256,21 @@ class Dependencies:
     policies: tuple[str, ...]
     variables: tuple[str, ...]
     own_columns: tuple[str, ...]
+    #: extra input tables (of the policy and the policies it requires): (alias, table name, command
+    #: that creates it); their columns appear in ``columns`` qualified, ``land.land_class``
+    input_tables: tuple[tuple[str, str, str | None], ...] = ()
 
     @property
     def tables(self) -> dict[str, tuple[str, ...]]:
-        """The plain columns needed per warehouse table (lags folded into their column)."""
+        """The plain columns needed per warehouse table (lags folded into their column), the extra
+        input tables by table name."""
         cols = sorted({column_of(c) for c in self.columns})
-        return {"enterprises": tuple(c for c in cols if c in ENTERPRISE_COLUMNS),
-                "indicators": tuple(c for c in cols if c in INDICATOR_COLUMNS and c not in ENTERPRISE_COLUMNS)}
+        out = {"enterprises": tuple(c for c in cols if c in ENTERPRISE_COLUMNS),
+               "indicators": tuple(c for c in cols if c in INDICATOR_COLUMNS and c not in ENTERPRISE_COLUMNS)}
+        for alias, table, _ in self.input_tables:
+            out[table] = tuple(sorted({*out.get(table, ()), *(c.split(".", 1)[1] for c in cols
+                                                             if c.startswith(alias + "."))}))
+        return out
 
 
 def _sort_key(k: str):
@@ -269,10 +287,15 @@ def dependencies(policy: Policy | str, library: Library | None = None, *, year: 
     cols = set(own)
     for q in order:
         cols |= {k for k in policy_inputs(q) if not k.startswith("policy:")}
+    ins: dict = {}
+    for q in [*order, p]:
+        for alias, spec in q.inputs.items():
+            ins.setdefault((alias, spec.table), spec.command)
     return Dependencies(
         policy=p.id,
         columns=tuple(sorted(cols, key=_sort_key)),
         policies=tuple(q.id for q in order),
         variables=tuple(p.variables),
         own_columns=tuple(sorted(own, key=_sort_key)),
+        input_tables=tuple((a, t, c) for (a, t), c in sorted(ins.items())),
     )

@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import functools
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -29,7 +30,8 @@ from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr
 from zhizao.policy import expr as E
 
 __all__ = ["PolicyError", "Policy", "Variable", "Points", "Case", "Scores", "Dimension", "Rule", "Exception_",
-           "AtLeast", "Route", "Eligibility", "Benefit", "Budget", "NotDecidable", "load_policy",
+           "AtLeast", "Route", "Eligibility", "Benefit", "Budget", "NotDecidable", "InputTable", "KnownInput",
+           "INPUT_TABLES", "load_policy",
            "parse_policy", "available_policies", "policies_dir", "column_types", "ENTERPRISE_COLUMNS",
            "INDICATOR_COLUMNS", "IDENTITY_COLUMNS"]
 
@@ -89,6 +91,33 @@ def column_types() -> dict[str, str]:
     return out
 
 
+@dataclass(frozen=True)
+class KnownInput:
+    """A warehouse table another lever writes, which a policy may declare under ``inputs``:
+    its columns (expression types), the command that creates it, and the columns the engine
+    derives on reading it (``derived``: column → how)."""
+
+    columns: dict
+    created_by: str
+    derived: dict
+
+
+#: Tables of other levers a policy may read without declaring their columns (``inputs``).
+INPUT_TABLES: dict[str, KnownInput] = {
+    "result_land_evaluation": KnownInput(
+        columns={"unit_id": E.STRING, "segment": E.STRING, "land_class": E.STRING, "graded": E.BOOL,
+                 "exempt_reason": E.STRING, "total_score": E.NUMBER, "rank": E.NUMBER, "rank_of": E.NUMBER,
+                 "percentile": E.NUMBER, "area_mu": E.NUMBER, "taxes": E.NUMBER, "value_added": E.NUMBER,
+                 "electricity_kwh": E.NUMBER, "water_m3": E.NUMBER, "gas_m3": E.NUMBER,
+                 "method_id": E.STRING, "years_in_class": E.NUMBER},
+        created_by="zhizao land evaluate",
+        derived={"years_in_class": "consecutive years in the same land_class up to the evaluation year "
+                                   "(zhizao.land.measures.consecutive_years_in_class over every year the "
+                                   "table holds)"},
+    ),
+}
+
+
 class _Types(Mapping):
     """Names an expression may read: columns, lags, declared names; any ``policy:id`` is a condition."""
 
@@ -145,6 +174,43 @@ class NotDecidable(_Frozen):
     text_zh: str
     text_en: str | None = None
     source: str
+
+
+class InputTable(_Frozen):
+    """An extra table a policy reads (``inputs: {land: {table: result_land_evaluation}}``): the
+    engine left-joins it on ``key`` (``uscc``, and ``year`` = the evaluation year when listed) after
+    keeping the rows where every ``where`` column equals its value; expressions read its columns as
+    ``<alias>.<column>`` (``land.land_class``). A table of ``INPUT_TABLES`` brings its columns; any
+    other table must list them under ``columns`` (name → number | bool | string | date).
+    ``created_by`` is the command that writes it (named when the table is missing)."""
+
+    table: Annotated[str, Field(pattern=ID_PATTERN)]
+    key: list[Literal["uscc", "year"]] = ["uscc", "year"]
+    where: dict[str, str | int | float | bool] = {}
+    columns: dict[str, Literal["number", "bool", "string", "date"]] = {}
+    created_by: str | None = None
+    source: str | None = None
+
+    @model_validator(mode="after")
+    def _key(self):
+        if "uscc" not in self.key or len(set(self.key)) != len(self.key):
+            raise ValueError("key must list uscc (and may list year), each once")
+        return self
+
+    @property
+    def known(self) -> KnownInput | None:
+        return INPUT_TABLES.get(self.table)
+
+    @property
+    def all_columns(self) -> dict[str, str]:
+        """Every column expressions may read: the known table's and the declared ones."""
+        out = dict(self.known.columns) if self.known else {}
+        out.update(self.columns)
+        return out
+
+    @property
+    def command(self) -> str | None:
+        return self.created_by or (self.known.created_by if self.known else None)
 
 
 class Variable(_Frozen):
@@ -419,8 +485,14 @@ class Eligibility(_Frozen):
 
 
 class Benefit(_Frozen):
-    """What an eligible enterprise gets, in yuan: ``amount`` (an expression) capped at ``cap``."""
+    """What an eligible enterprise gets, in yuan: ``amount`` (an expression) capped at ``cap``.
 
+    ``kind: grant`` (the default): ``benefit_yuan`` = the amount, what the enterprise receives.
+    ``kind: charge`` (a surcharge the enterprise pays, e.g. a differential electricity price):
+    ``amount`` states the charge as a positive number, ``cap`` caps it, and ``benefit_yuan`` is
+    its negative. Sign convention of ``benefit_yuan``: > 0 received, < 0 paid."""
+
+    kind: Literal["grant", "charge"] = "grant"
     amount: Expr
     cap: float | None = Field(default=None, ge=0)
     name_zh: str | None = None
@@ -482,6 +554,7 @@ class Policy(_Frozen):
     valid_from: date
     valid_to: date | None = None
     entity: Literal["enterprise_year"] = "enterprise_year"
+    inputs: dict[Id, InputTable] = {}
     not_decidable: list[NotDecidable] = []
     variables: dict[Id, Variable] = {}
     points: list[Points] = []
@@ -581,7 +654,17 @@ def _semantic_check(p: Policy) -> tuple[dict, dict]:  # noqa: C901 - one pass ov
     """Check names, types and references; return the variable types and the policy references
     (id → location of the first call). Raises ``_LocError``."""
     base = dict(column_types())
-    reserved = {"year", "score", "benefit_yuan"}
+    reserved = {"year", "score", "benefit_yuan", "score_min", "score_max"}
+    for alias, spec in p.inputs.items():
+        if alias in base or alias in reserved or alias in p.variables:
+            raise _LocError(("inputs", alias), f"input {alias!r} has the name of a column, a variable or a "
+                                               "reserved name: expected another alias")
+        if spec.known is None and not spec.columns:
+            raise _LocError(("inputs", alias), f"input {alias}: table {spec.table!r} is not one zhizao knows "
+                                               f"({', '.join(INPUT_TABLES)}): expected `columns` (name: type)")
+        base.update({f"{alias}.{c}": t for c, t in spec.all_columns.items()})
+    nd_ids = [x.id for x in p.not_decidable]
+    base.update({f"not_decidable:{i}": E.BOOL for i in nd_ids})
     refs: dict[str, tuple] = {}
 
     def typed(node, loc, types, want: tuple | None, what: str):
@@ -611,6 +694,9 @@ def _semantic_check(p: Policy) -> tuple[dict, dict]:  # noqa: C901 - one pass ov
     env = {**base, **var_types}
 
     dims = set(p.scores.dimensions) if p.scores else set()
+    for d in dims & {"min", "max"}:
+        raise _LocError(("scores", "dimensions", d), f"dimension {d!r} would clash with the score_{d} column: "
+                                                     "expected another id")
     seen = set()
     for i, t in enumerate(p.points):
         if t.id in seen:
@@ -670,9 +756,12 @@ def _semantic_check(p: Policy) -> tuple[dict, dict]:  # noqa: C901 - one pass ov
     if p.budget is not None:
         if p.benefit is None:
             raise _LocError(("budget",), "a budget needs a `benefit` (the amounts it adds up)")
+        if p.benefit.kind == "charge":
+            raise _LocError(("budget",), "a budget caps what a policy pays: expected a benefit of kind grant, "
+                                         "not a charge")
         extra = {"benefit_yuan": E.NUMBER}
         if p.scores is not None:
-            extra["score"] = E.NUMBER
+            extra.update(score=E.NUMBER, score_min=E.NUMBER, score_max=E.NUMBER)
             extra.update({f"score_{d}": E.NUMBER for d in dims})
         extra.update({f"points_{t.id}": E.NUMBER for t in p.points})
         typed(p.budget.node, ("budget", "order"), {**env, **extra}, (E.NUMBER, E.STRING, E.BOOL), "budget.order")
@@ -681,7 +770,7 @@ def _semantic_check(p: Policy) -> tuple[dict, dict]:  # noqa: C901 - one pass ov
         if rid == p.id:
             raise _LocError(("requires", j), "a policy cannot require itself")
         refs.setdefault(rid, ("requires", j))
-    nd = [x.id for x in p.not_decidable]
+    nd = nd_ids
     if len(nd) != len(set(nd)):
         raise _LocError(("not_decidable",), "not_decidable ids appear twice")
     return var_types, refs
@@ -764,7 +853,7 @@ def _line(root, loc) -> int | None:
 def _all_field_names() -> list[str]:
     out = set()
     for m in (Policy, Variable, Points, Case, Scores, Dimension, Rule, Exception_, AtLeast, Route, Eligibility,
-              Benefit, Budget, NotDecidable):
+              Benefit, Budget, NotDecidable, InputTable):
         for name, f in m.model_fields.items():
             out.add(f.alias or name)
     return sorted(out)
