@@ -104,3 +104,20 @@ def test_every_item_carries_a_tagged_source():
     for it in items:
         assert it.source and any(tag in it.source for tag in ("[C]", "[C-3p]", "[U]")), it
     assert p.benefit.kind == "charge"
+
+
+def test_the_explanation_shows_the_land_class_and_years_in_class():
+    from zhizao.policy.explain import explain, render
+
+    usccs = ["E1"]
+    t = tables_from_rows([{"uscc": u} for u in usccs], [{"uscc": u, "electricity_kwh": KWH} for u in usccs])
+    rows = [{"uscc": "E1", "year": Y - 1 + i, "method_id": "shandong", "land_class": "D", "graded": True}
+            for i in range(2)]
+    schema = pa.schema([("uscc", pa.string()), ("year", pa.int64()), ("method_id", pa.string()),
+                        ("land_class", pa.string()), ("graded", pa.bool_())])
+    t["result_land_evaluation"] = ibis.memtable(pa.Table.from_pylist(rows, schema=schema))
+    tree = explain(t, LIB.get("land_differential_price", year=Y), uscc="E1", year=Y, library=LIB)
+    seen = {k: v["value"] for s in tree["rules"] for k, v in (s.get("inputs") or {}).items()}
+    assert seen.get("land.land_class") == "D"
+    text = render(tree, lang="zh")
+    assert "land.land_class" in text and "D" in text

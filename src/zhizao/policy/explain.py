@@ -176,6 +176,29 @@ def enterprise_inputs(tables: dict, uscc: str, year: int, *, lags: int = 3) -> d
     return env
 
 
+def input_table_values(tables: dict, policy, uscc: str, year: int) -> dict:
+    """The values one enterprise has in the policy's extra input tables (``land.land_class`` …),
+    read through the engine's own join (same key, ``where`` filter and derived columns)."""
+    from zhizao.policy.engine import _in_col, _join_input, _needed
+
+    env: dict[str, Any] = {}
+    ind = tables.get("indicators") if "indicators" in tables else tables.get("panel")
+    if ind is None:
+        return env
+    one = ind.filter((ind.uscc == uscc) & (ind.year == year)).select("uscc").limit(1)
+    for alias, cols in _needed(policy)[2].items():
+        cols = sorted(cols)
+        if not cols:
+            continue
+        try:
+            got = _rows(_join_input(one, tables, policy, alias, cols, year))
+        except Exception:        # the table is missing: the engine has already said so
+            got = []
+        for c in cols:
+            env[f"{alias}.{c}"] = got[0].get(_in_col(alias, c)) if got else None
+    return env
+
+
 def _verdict_bool(v):
     return {"eligible": True, "not_eligible": False}.get(v)
 
@@ -455,6 +478,8 @@ def explain(tables: dict | None, policy, *, uscc: str, year: int, library=None, 
     """
     row = _evaluation_row(tables, policy, uscc, year, library, evaluation)
     env = dict(inputs) if inputs is not None else enterprise_inputs(tables, uscc, year)
+    if tables is not None and (_get(policy, "inputs") or {}):
+        env.update(input_table_values(tables, policy, uscc, year))
     if required is None:
         required = _required_verdicts(tables, policy, uscc, year, library) if tables is not None else {}
     deps = _policy_refs(policy)
