@@ -43,6 +43,8 @@ def _land_evaluation(wh: store.Warehouse, year: int) -> dict[str, pa.Table]:
     years = [y for y in (year - 2, year - 1, year)
              if t["indicators"].filter(t["indicators"].year == y).count().execute() > 0]
     evaluation = land.evaluate_years(t, method, years=years).to_pyarrow()
+    # as `zhizao land evaluate` stores it: with the method, so later runs and policies can tell methods apart
+    evaluation = evaluation.append_column("method_id", pa.array([method.id] * evaluation.num_rows, pa.string()))
     wh.write_result("land_evaluation", evaluation)
     ev = wh.con.table("result_land_evaluation")
     latest = ev.filter(ev.year == year)
@@ -113,6 +115,13 @@ def _supply_chains(wh: store.Warehouse, year: int) -> dict[str, pa.Table]:
                                                     "resilience", "rank"])}
 
 
+def land_method_id() -> str:
+    """The 亩均 method the demo evaluates with (the shipped default)."""
+    from zhizao.land import DEFAULT_METHOD
+
+    return DEFAULT_METHOD
+
+
 def _policy_library(wh: store.Warehouse, year: int) -> dict[str, pa.Table]:
     """Every shipped policy valid in the year, evaluated for every enterprise (免申即享: who is
     reached without applying); the full tables go to result_policy_<id>."""
@@ -127,6 +136,13 @@ def _policy_library(wh: store.Warehouse, year: int) -> dict[str, pa.Table]:
         try:
             p = lib.get(pid, year=year)
         except policy.PolicyError:             # no version of it covers the year
+            continue
+        other = {spec.where.get("method_id") for spec in p.inputs.values()} - {None, land_method_id()}
+        if other:   # a policy over another land method's result (e.g. Shandong's surcharge)
+            rows.append({"policy_id": pid, "name_zh": p.name_zh, "eligible": None, "not_eligible": None,
+                         "unknown": None, "conflict": None, "benefit_yuan": None,
+                         "note": f"reads the {', '.join(sorted(other))} land evaluation: run `zhizao land evaluate "
+                                 f"--method {sorted(other)[0]}`, then `zhizao policy check {pid}`"})
             continue
         try:
             ev = policy.evaluate(tables, p, year=year, library=lib).to_pyarrow()
