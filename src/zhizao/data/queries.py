@@ -92,3 +92,21 @@ def quarantine_summary(quarantine: ir.Table, *, file: str | None = None) -> ir.T
     return (q.group_by(by)
             .aggregate(rows=q.row_number.nunique(), entries=q.count())
             .order_by(by))
+
+
+def rows_where(t, **eq) -> list[dict]:
+    """Rows (as dicts) of an Ibis or pyarrow table where each named column equals its value — the
+    few rows an explanation of one enterprise reads."""
+    import pyarrow as pa
+
+    if isinstance(t, pa.Table):
+        import pyarrow.compute as pc
+
+        mask = None
+        for k, v in eq.items():
+            m = pc.equal(t.column(k), v)
+            mask = m if mask is None else pc.and_(mask, m)
+        return (t.filter(mask) if mask is not None else t).to_pylist()
+    for k, v in eq.items():
+        t = t.filter(t[k] == v)
+    return t.to_pyarrow().to_pylist()

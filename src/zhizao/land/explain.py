@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import pyarrow as pa
 
 from zhizao.land.method import INDICATORS, LandMethod, display_value
 
@@ -76,17 +75,9 @@ def _evaluation(tables_or_evaluation, method: LandMethod, year: int):
 
 
 def _rows(t, **eq) -> list[dict]:
-    if isinstance(t, pa.Table):
-        import pyarrow.compute as pc
+    from zhizao.data.queries import rows_where
 
-        mask = None
-        for k, v in eq.items():
-            m = pc.equal(t.column(k), v)
-            mask = m if mask is None else pc.and_(mask, m)
-        return t.filter(mask).to_pylist()
-    for k, v in eq.items():
-        t = t.filter(t[k] == v)
-    return t.to_pyarrow().to_pylist()
+    return rows_where(t, **eq)
 
 
 def explain(tables_or_evaluation, method: LandMethod, *, uscc: str, year: int) -> Explanation:

@@ -66,20 +66,9 @@ def _get(obj, name, default=None):
 
 
 def _rows(t, **eq) -> list[dict]:
-    """Rows of an Ibis or pyarrow table where each column equals the given value."""
-    import pyarrow as pa
+    from zhizao.data.queries import rows_where
 
-    if isinstance(t, pa.Table):
-        import pyarrow.compute as pc
-
-        mask = None
-        for k, v in eq.items():
-            m = pc.equal(t.column(k), v)
-            mask = m if mask is None else pc.and_(mask, m)
-        return (t.filter(mask) if mask is not None else t).to_pylist()
-    for k, v in eq.items():
-        t = t.filter(t[k] == v)
-    return t.to_pyarrow().to_pylist()
+    return rows_where(t, **eq)
 
 
 def input_unit(name: str, policy=None) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from zhizao.report.land_xlsx import SYNTHETIC_LINE
+from zhizao.report.xlsx_common import SYNTHETIC_LINE, write_header
 
 __all__ = ["write_push_xlsx", "PUSH_SHEET", "SYNTHETIC_LINE"]
 
@@ -36,21 +36,12 @@ def _county_name(code: str | None) -> str:
 
 
 def _header_block(ws, *, title: str, policy, year, synthetic: bool) -> int:
-    from openpyxl.styles import Font
-
     lines = [title,
              f"政策 policy: {policy.name_zh} / {policy.name_en} ({policy.id} {policy.version})",
              f"发文机关 issuer: {getattr(policy, 'issuer', '') or ''}",
              f"依据 source: {' '.join(str(policy.source).split())}",
              f"年度 year: {year}"]
-    if synthetic:
-        lines.append(SYNTHETIC_LINE)
-    for i, text in enumerate(lines, start=1):
-        ws.cell(row=i, column=1, value=text)
-    ws.cell(row=1, column=1).font = Font(bold=True, size=14)
-    if synthetic:
-        ws.cell(row=len(lines), column=1).font = Font(bold=True, color="C00000")
-    return len(lines) + 2
+    return write_header(ws, lines, synthetic=synthetic)
 
 
 def _route_names(policy) -> dict[str, str]:
