@@ -17,7 +17,15 @@ def pytest_collection_modifyitems(config, items):
     have_java = shutil.which("java") is not None
     require_spark = os.environ.get("ZHIZAO_REQUIRE_SPARK") == "1"
     pg_url = os.environ.get("ZHIZAO_TEST_PG_URL")
+    require_pdf = os.environ.get("ZHIZAO_REQUIRE_PDF") == "1"
+    pdf_reason = None
+    if any("pdf" in item.keywords for item in items):
+        from zhizao.report.policy_package import pdf_unavailable_reason
+
+        pdf_reason = pdf_unavailable_reason()
     for item in items:
+        if "pdf" in item.keywords and pdf_reason and not require_pdf:
+            item.add_marker(pytest.mark.skip(reason=pdf_reason))
         if "spark" in item.keywords and not have_java and not require_spark:
             item.add_marker(pytest.mark.skip(reason="Spark needs Java 17 (`java` not on PATH)"))
         if "pg" in item.keywords and not pg_url:

@@ -6,6 +6,7 @@ PDF message when WeasyPrint or a CJK font is missing.
 from __future__ import annotations
 
 import json
+import re
 import sys
 import types
 
@@ -174,3 +175,19 @@ def test_push_workbook_has_the_synthetic_line_and_the_rules_sheet(lib, tables, t
     assert any(r[0] == "prohibited_catalogue" for r in notes)
     body = [r for r in wb[PUSH_SHEET].iter_rows(values_only=True) if isinstance(r[0], int)]
     assert len(body) == 2 and all(r[-1] == "是" for r in body)            # both within the 50万 budget
+
+
+@pytest.mark.pdf
+def test_a_real_pdf_embeds_a_cjk_font_and_says_the_data_is_synthetic(tmp_path):
+    # no fakes: WeasyPrint renders the package HTML (CI installs a CJK font and requires this test)
+    pkg = build_package(p3_tables(), uscc("RDGAP"), year=YEAR, library=p3_library(), synthetic=True)
+    html = render_html(pkg, lang="zh")
+    assert "合成数据" in html
+    path = write_pdf(html, tmp_path / "package.pdf")
+    assert path.read_bytes().startswith(b"%PDF") and path.stat().st_size > 10_000
+    # the fonts the same HTML embeds (an uncompressed rendering, so the font names are readable)
+    import weasyprint
+
+    data = weasyprint.HTML(string=html, base_url=str(policy_package.TEMPLATES)).write_pdf(uncompressed_pdf=True)
+    fonts = {f.decode("latin-1") for f in re.findall(rb"/BaseFont\s*/([A-Za-z0-9+\-_]+)", data)}
+    assert any(("WenQuanYi" in f) or ("CJK" in f) or ("Hei" in f) for f in fonts), fonts
