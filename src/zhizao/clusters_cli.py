@@ -163,7 +163,7 @@ def indices_cmd(
             meta = {"measure": measure, "region_level": regions, "industry_level": industries}
             for name, table in (("cells", t.cells), ("regions", t.regions), ("industries", t.industries),
                                 ("relatedness", pairs)):
-                wh.write_result(f"cluster_{name}", _with_meta(table, meta))
+                wh.write_result(f"cluster_{name}", table)
             cb("done", 1.0)
     _print_indices(t, m, year, synthetic)
     if xlsx is not None:
@@ -171,14 +171,6 @@ def indices_cmd(
 
         write_indices_xlsx(t, xlsx, year=year, meta=meta, synthetic=synthetic)
         out.print(f"已写出 written: {xlsx}")
-
-
-def _with_meta(table, meta: dict):
-    import pyarrow as pa
-
-    for k, v in meta.items():
-        table = table.append_column(k, pa.array([v] * table.num_rows, pa.string()))
-    return table
 
 
 def _region_name(code: str) -> str:

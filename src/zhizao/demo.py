@@ -70,13 +70,14 @@ def _cluster_analytics(wh: store.Warehouse, year: int) -> dict[str, pa.Table]:
 
     t = wh.tables()
     years = sorted(int(y) for y in t["indicators"].select("year").distinct().to_pyarrow().column("year").to_pylist())
+    base = years[0] if years[0] < year else None
     m = cl.build_matrix(t, years=years, measure="employees", region_level="county", industry_level="division")
-    idx = cl.indices_tables(m, base_year=years[0] if years[0] < year else None)
+    idx = cl.indices_tables(m, base_year=base)
     for name, table in (("cluster_cells", idx.cells), ("cluster_regions", idx.regions),
                         ("cluster_industries", idx.industries)):
         wh.write_result(name, table)
     cs = cl.clusters_from_synth()
-    prof = cl.cluster_profiles(t, cs, year=year, base_year=years[0] if years[0] < year else None)
+    prof = cl.cluster_profiles(t, cs, year=year, base_year=base)
     tiers = cl.assign_tiers(prof)
     diag = cl.diagnose(prof)
     wh.write_result("cluster_profiles", prof)
@@ -115,19 +116,13 @@ def _supply_chains(wh: store.Warehouse, year: int) -> dict[str, pa.Table]:
                                                     "resilience", "rank"])}
 
 
-def land_method_id() -> str:
-    """The 亩均 method the demo evaluates with (the shipped default)."""
-    from zhizao.land import DEFAULT_METHOD
-
-    return DEFAULT_METHOD
-
-
 def _policy_library(wh: store.Warehouse, year: int) -> dict[str, pa.Table]:
     """Every shipped policy valid in the year, evaluated for every enterprise (免申即享: who is
     reached without applying); the full tables go to result_policy_<id>."""
     import pyarrow.compute as pc
 
     from zhizao import policy
+    from zhizao.land import DEFAULT_METHOD as DEFAULT_LAND_METHOD   # the method _land_evaluation used
 
     lib = policy.load_library()
     tables = wh.tables()
@@ -137,7 +132,7 @@ def _policy_library(wh: store.Warehouse, year: int) -> dict[str, pa.Table]:
             p = lib.get(pid, year=year)
         except policy.PolicyError:             # no version of it covers the year
             continue
-        other = {spec.where.get("method_id") for spec in p.inputs.values()} - {None, land_method_id()}
+        other = {spec.where.get("method_id") for spec in p.inputs.values()} - {None, DEFAULT_LAND_METHOD}
         if other:   # a policy over another land method's result (e.g. Shandong's surcharge)
             rows.append({"policy_id": pid, "name_zh": p.name_zh, "eligible": None, "not_eligible": None,
                          "unknown": None, "conflict": None, "benefit_yuan": None,

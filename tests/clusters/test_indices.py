@@ -31,6 +31,9 @@ def rows(table, **where):
 
 def test_one_row_per_year_region_industry_and_per_year_region_and_industry(t):
     assert (t.cells.num_rows, t.regions.num_rows, t.industries.num_rows) == (18, 6, 6)
+    for table in (t.cells, t.regions, t.industries):   # each says what the matrix counted
+        assert set(table.column("measure").to_pylist()) == {"employees"}
+        assert set(table.column("industry_level").to_pylist()) == {"class"}
 
 
 def test_location_quotient_by_hand(t):

@@ -18,6 +18,7 @@ take the ``(T, R, I)`` stack) into three long tables, the shape a dashboard or a
   levels below the division, ``related_variety`` / ``unrelated_variety`` (Frenken et al. 2007:
   classes or groups within divisions), ``density_inside`` / ``density_outside`` (EconGeo's
   coherence and flexibility, 0–100);
+* every table ends with ``measure``, ``region_level``, ``industry_level`` (what the matrix counts);
 * ``industries`` — one row per year × industry: ``total``, ``ubiquity``, ``pci``,
   ``pci_reflections`` (EconGeo ``mort``), ``gini``, ``locational_gini``, ``hoover`` (against the regions' totals:
   how much more concentrated the industry is than the whole economy).
@@ -72,6 +73,15 @@ def _col(a: np.ndarray) -> pa.Array:
     """float64 with NaN → null (what a spreadsheet and SQL expect)."""
     a = np.asarray(a, dtype=np.float64).ravel()
     return pa.array(a, mask=np.isnan(a), type=pa.float64())
+
+
+def _described(table: pa.Table, matrix: RegionIndustryMatrix) -> pa.Table:
+    """Append what the matrix counts (``measure``, ``region_level``, ``industry_level``): a stored
+    table then says how it was built."""
+    n = table.num_rows
+    for k in ("measure", "region_level", "industry_level"):
+        table = table.append_column(k, pa.array([getattr(matrix, k)] * n, pa.string()))
+    return table
 
 
 def _groups(industries: tuple[str, ...], level: str) -> np.ndarray | None:
@@ -194,7 +204,7 @@ def indices_tables(matrix: RegionIndustryMatrix, *, base_year: int | None = None
         "locational_gini": _col(locational_gini(X)),
         "hoover": _col(hoover_index(X, reg_tot)),
     })
-    return IndexTables(cells, regions, industries)
+    return IndexTables(_described(cells, matrix), _described(regions, matrix), _described(industries, matrix))
 
 
 def relatedness_pairs(matrix: RegionIndustryMatrix, *, year: int | None = None, threshold: float = 1.0) -> pa.Table:
@@ -224,4 +234,4 @@ def relatedness_pairs(matrix: RegionIndustryMatrix, *, year: int | None = None, 
             "co_occurrence": pa.array(C[a, b].astype(np.int64)), "proximity": _col(c.proximity[a, b])}
     for method in ("probability", "association", "cosine", "jaccard"):
         cols[method] = _col(relatedness(C, method)[a, b])
-    return pa.table(cols)
+    return _described(pa.table(cols), matrix)
