@@ -250,7 +250,10 @@ def _print_check(ev, gaps, p, year: int, synthetic: bool) -> None:
     out.print(t)
     if "benefit_yuan" in ev.column_names and counts.get("eligible"):
         total = pc.sum(ev.column("benefit_yuan")).as_py() or 0.0
-        line = f"兑现金额 benefit: {total:,.0f} 元 yuan to {counts['eligible']:,} eligible enterprises"
+        if p.benefit is not None and p.benefit.kind == "charge":   # benefit_yuan < 0: what they pay
+            line = f"加收金额 charged: {-total:,.0f} 元 yuan from {counts['eligible']:,} enterprises"
+        else:
+            line = f"兑现金额 benefit: {total:,.0f} 元 yuan to {counts['eligible']:,} eligible enterprises"
         if "within_budget" in ev.column_names:
             inside = ev.filter(pc.fill_null(ev.column("within_budget"), False))
             line += (f"; within the budget: {inside.num_rows:,} firms, "
