@@ -174,8 +174,9 @@ def evaluate(tables: dict, method: LandMethod, *, year: int) -> ir.Table:
     b = _base(tables, method, year)
     u = _units(b, method)
     if "rank_region" not in u.columns:
-        u = u.mutate(rank_region=u.region_code)
-    u = u.mutate(employees_f=u.employees.cast("float64"))
+        u = u.mutate(rank_region=u.region_code, employees_f=u.employees.cast("float64"))
+    else:
+        u = u.mutate(employees_f=u.employees.cast("float64"))
 
     # segment and land-based exemptions
     seg_raw = _cases([(u.above, "above_scale"), (u.own_area >= method.land_threshold_mu, "below_scale_large"),
@@ -208,9 +209,8 @@ def evaluate(tables: dict, method: LandMethod, *, year: int) -> ir.Table:
     for c in excl:
         no_data = no_data | c
     reason = u.reason0.isnull().ifelse(no_data.ifelse("no_data", ibis.null("string")), u.reason0)
-    u = u.mutate(exempt_reason=reason)
-    u = u.mutate(graded=u.exempt_reason.isnull())
-    u = u.mutate(segment=u.graded.ifelse(u.seg_raw, "exempt"))
+    # one projection (each mutate is a SELECT layer Ibis must merge when compiling)
+    u = u.mutate(exempt_reason=reason, graded=reason.isnull(), segment=reason.isnull().ifelse(u.seg_raw, "exempt"))
 
     # benchmarks per county × segment (graded units with data only)
     need_avg = [i for i in ids if in_seg(i, lambda it: it.benchmark.kind == "county_average")]
