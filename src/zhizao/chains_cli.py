@@ -18,7 +18,20 @@ import pyarrow as pa
 import typer
 from rich.table import Table as RichTable
 
-from zhizao.shell import SYNTHETIC_NOTE, DbOption, fail, is_synthetic, open_db, out, progress_bar, resolve_year
+from zhizao.codes.industries import industry_name
+from zhizao.codes.regions import region_name
+from zhizao.shell import (
+    SYNTHETIC_NOTE,
+    DbOption,
+    choice,
+    fail,
+    fmt,
+    open_db,
+    out,
+    progress_bar,
+    resolve_year,
+    warehouse_is_synthetic,
+)
 
 chains_app = typer.Typer(
     name="chains",
@@ -49,16 +62,6 @@ GROUP_BYS = ("cluster", "division", "county", "prefecture")
 
 
 # --- helpers ---------------------------------------------------------------------------------
-def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        fail(f"{name} {value!r}: expected one of {', '.join(allowed)}")
-    return value
-
-
-def _synthetic(wh) -> bool:
-    return is_synthetic(wh.table("enterprises").select("name").limit(1000).to_pyarrow())
-
-
 def _network(wh, year: int | None, level: str, cb):
     from zhizao.chains import build_network
     from zhizao.shell import has_table
@@ -111,32 +114,8 @@ def _names(wh, usccs) -> dict[str, str]:
     return {r["uscc"]: r["name"] for r in rows}
 
 
-def _region_name(code: str) -> str:
-    from zhizao.codes.regions import region
-
-    try:
-        return region(code).name
-    except (KeyError, ValueError):
-        return ""
-
-
-def _industry_name(code: str) -> str:
-    from zhizao.codes.industries import industry
-
-    try:
-        return industry(code).name_zh
-    except (KeyError, ValueError):
-        return ""
-
-
-def _fmt(v, spec: str = ",.2f", none: str = "—") -> str:
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return none
-    return format(v, spec)
-
-
 def _yi(v) -> str:
-    return _fmt(None if v is None else v / 1e8, ",.2f")
+    return fmt(None if v is None else v / 1e8, ",.2f")
 
 
 def _note(synthetic: bool) -> str:
@@ -161,13 +140,13 @@ def sourcing_cmd(
     Writes result_chain_sourcing (one row per group) and result_chain_sourcing_products (one row per
     group and input product class).
     """
-    _choice("--by", by, GROUP_BYS)
-    _choice("--local", local, LOCALS)
-    _choice("--level", level, LEVELS)
+    choice("--by", by, GROUP_BYS)
+    choice("--local", local, LOCALS)
+    choice("--level", level, LEVELS)
     from zhizao.chains.measures import sourcing, sourcing_products
 
     with open_db(db) as wh:
-        synthetic = _synthetic(wh)
+        synthetic = warehouse_is_synthetic(wh)
         with progress_bar("本地配套 sourcing") as cb:
             year, net = _network(wh, year, level, cb)
             cb("groups", 0.4)
@@ -184,9 +163,9 @@ def sourcing_cmd(
               "供应商HHI supplier HHI", "本地客户 local sales"):
         t.add_column(c, justify="left" if c.startswith("组") else "right")
     for r in rows[:top]:
-        t.add_row(f"{r['group_id']} {r['name']}", f"{r['firms']:,}", _yi(r["purchases"]), _fmt(r["local_share"], ".1%"),
-                  _fmt(r["province_share"], ".1%"), _fmt(r["outside_share"], ".1%"), _fmt(r["supplier_hhi"], ".3f"),
-                  _fmt(r["local_sales_share"], ".1%"))
+        t.add_row(f"{r['group_id']} {r['name']}", f"{r['firms']:,}", _yi(r["purchases"]), fmt(r["local_share"], ".1%"),
+                  fmt(r["province_share"], ".1%"), fmt(r["outside_share"], ".1%"), fmt(r["supplier_hhi"], ".3f"),
+                  fmt(r["local_sales_share"], ".1%"))
     out.print(t)
     out.print(f"{len(rows)} groups → result_chain_sourcing; {products.num_rows:,} group × product rows → "
               "result_chain_sourcing_products")
@@ -211,11 +190,11 @@ def chokepoints_cmd(
     Writes result_chain_chokepoints (every input product class, flags, dependent output, rank) and
     result_chain_chokepoint_buyers (the province's buyers of each chokepoint).
     """
-    _choice("--level", level, LEVELS)
+    choice("--level", level, LEVELS)
     from zhizao.chains.measures import chokepoints
 
     with open_db(db) as wh:
-        synthetic = _synthetic(wh)
+        synthetic = warehouse_is_synthetic(wh)
         with progress_bar("卡脖子 chokepoints") as cb:
             year, net = _network(wh, year, level, cb)
             cb("dependence", 0.4)
@@ -230,8 +209,8 @@ def chokepoints_cmd(
         t.add_column(c, justify="left" if c.startswith("产品") else "right")
     for r in rows[:top]:
         sup = f"{r['suppliers']}" + (" (全部省外 all outside)" if r["outside_only"] else "")
-        t.add_row(str(r["rank"]), f"{r['product']} {_industry_name(r['product'])}", sup,
-                  _fmt(r["outside_share"], ".0%"), f"{r['buyers']:,}", _yi(r["purchases"]),
+        t.add_row(str(r["rank"]), f"{r['product']} {industry_name(r['product'], '')}", sup,
+                  fmt(r["outside_share"], ".0%"), f"{r['buyers']:,}", _yi(r["purchases"]),
                   _yi(r["dependent_output"]), f"{r['reach_firms']:,}")
     out.print(t)
     out.print(f"{len(rows)} chokepoints of {res.products.num_rows} input classes → result_chain_chokepoints; "
@@ -256,11 +235,11 @@ def leaders_cmd(
     (firm × cluster: the share of the cluster's trade with the firm, for shares ≥ --anchor-min and
     the firm's own clusters).
     """
-    _choice("--level", level, LEVELS)
+    choice("--level", level, LEVELS)
     from zhizao.chains.leaders import anchored_clusters, leaders
 
     with open_db(db) as wh:
-        synthetic = _synthetic(wh)
+        synthetic = warehouse_is_synthetic(wh)
         with progress_bar("链主 leaders") as cb:
             year, net = _network(wh, year, level, cb)
             cb("clusters", 0.3)
@@ -279,10 +258,10 @@ def leaders_cmd(
         t.add_column(c, justify="left" if c.startswith(("企业", "地区", "行业", "锚定")) else "right")
     for r in shown:
         anchor = f"{r['anchor_cluster']} {r['anchor_share']:.0%}" if r.get("anchor_cluster") else "—"
-        t.add_row(str(r["rank"]), f"{names.get(r['uscc'], r['uscc'])}", f"{r['region_code']} {_region_name(r['region_code'])}",
-                  f"{r['sector']} {_industry_name(r['sector'])}", _yi(r["output"]), _yi(r["downstream_reach"]),
-                  _yi(r["upstream_reach"]), _fmt((r["pagerank_supply"] + r["pagerank_demand"]) * 1000, ".2f"),
-                  _fmt(r["leader_score"], ".3f"), anchor)
+        t.add_row(str(r["rank"]), f"{names.get(r['uscc'], r['uscc'])}", f"{r['region_code']} {region_name(r['region_code'], '')}",
+                  f"{r['sector']} {industry_name(r['sector'], '')}", _yi(r["output"]), _yi(r["downstream_reach"]),
+                  _yi(r["upstream_reach"]), fmt((r["pagerank_supply"] + r["pagerank_demand"]) * 1000, ".2f"),
+                  fmt(r["leader_score"], ".3f"), anchor)
     out.print(t)
     out.print(f"{table.num_rows:,} firms → result_chain_leaders; {anchors.num_rows:,} firm × cluster rows → "
               "result_chain_leader_clusters")
@@ -310,13 +289,13 @@ def resilience_cmd(
 
     Writes result_chain_resilience (one row per cluster with the components and their inputs).
     """
-    _choice("--local", local, LOCALS)
-    _choice("--level", level, LEVELS)
+    choice("--local", local, LOCALS)
+    choice("--level", level, LEVELS)
     from zhizao.chains.resilience import resilience
     from zhizao.chains.shock import ShockParams
 
     with open_db(db) as wh:
-        synthetic = _synthetic(wh)
+        synthetic = warehouse_is_synthetic(wh)
         with progress_bar("韧性 resilience") as cb:
             year, net = _network(wh, year, level, cb)
             groups = _groups(net, "cluster", clusters, synthetic)
@@ -330,10 +309,10 @@ def resilience_cmd(
               "韧性 resilience", "供应商冲击损失 supplier-shock loss", "断供损失 import-cut loss"):
         t.add_column(c, justify="left" if c.startswith("集群") else "right")
     for r in sorted(res.to_pylist(), key=lambda r: r["rank"]):
-        t.add_row(str(r["rank"]), f"{r['group_id']} {r['name']}", f"{r['firms']:,}", _fmt(r["cohesion"], ".3f"),
-                  _fmt(r["embeddedness"], ".3f"), _fmt(r["absorption"], ".3f"), _fmt(r["resilience"], ".3f"),
-                  _fmt(r["loss_top_suppliers"], ".2%"),
-                  _fmt(r["loss_outside_input"], ".2%") + (f" ({r['outside_product']})" if r["outside_product"] else ""))
+        t.add_row(str(r["rank"]), f"{r['group_id']} {r['name']}", f"{r['firms']:,}", fmt(r["cohesion"], ".3f"),
+                  fmt(r["embeddedness"], ".3f"), fmt(r["absorption"], ".3f"), fmt(r["resilience"], ".3f"),
+                  fmt(r["loss_top_suppliers"], ".2%"),
+                  fmt(r["loss_outside_input"], ".2%") + (f" ({r['outside_product']})" if r["outside_product"] else ""))
     out.print(t)
     out.print(f"{res.num_rows} clusters → result_chain_resilience")
 
@@ -370,15 +349,15 @@ def shock_cmd(
     counties and the recovery day. Writes result_chain_shock (the daily curve) and
     result_chain_shock_firms (per firm: baseline, loss, lowest output).
     """
-    _choice("--rationing", rationing, ("proportional", "soothing"))
-    _choice("--recovery", recovery, ("none", "linear", "exponential"))
-    _choice("--level", level, LEVELS)
+    choice("--rationing", rationing, ("proportional", "soothing"))
+    choice("--recovery", recovery, ("none", "linear", "exponential"))
+    choice("--level", level, LEVELS)
     if not county and not firm and not outside_product:
         fail("say what is hit: --county, --firm or --outside-product")
     from zhizao.chains.shock import Shock, ShockParams, shock_county, shock_firms, shock_outside_suppliers, simulate
 
     with open_db(db) as wh:
-        synthetic = _synthetic(wh)
+        synthetic = warehouse_is_synthetic(wh)
         with progress_bar("冲击 shock") as cb:
             year, net = _network(wh, year, level, cb)
             parts = []
@@ -431,15 +410,15 @@ def shock_cmd(
     for c in ("企业 firm", "地区 county", "直接受损 hit", "损失 loss (万)", "占产出 share", "最低日产出 lowest"):
         ft.add_column(c, justify="left" if c.startswith(("企业", "地区")) else "right")
     for r in top_firms:
-        ft.add_row(names.get(r["uscc"], r["uscc"]), f"{r['region_code']} {_region_name(r['region_code'])}",
-                   "是" if r["hit"] else "", _fmt(r["loss"] / 1e4, ",.1f"), _fmt(r["loss_share"], ".1%"),
-                   _fmt(r["lowest_output_share"], ".0%"))
+        ft.add_row(names.get(r["uscc"], r["uscc"]), f"{r['region_code']} {region_name(r['region_code'], '')}",
+                   "是" if r["hit"] else "", fmt(r["loss"] / 1e4, ",.1f"), fmt(r["loss_share"], ".1%"),
+                   fmt(r["lowest_output_share"], ".0%"))
     out.print(ft)
     rt = RichTable(title="受影响最大的区县 most affected counties")
     for c in ("区县 county", "损失 loss (亿)", "占产出 share", "间接 indirect (亿)"):
         rt.add_column(c, justify="left" if c.startswith("区县") else "right")
     for r in counties[:top]:
-        rt.add_row(f"{r['region_code']} {_region_name(r['region_code'])}", _yi(r["loss"]), _fmt(r["loss_share"], ".2%"),
+        rt.add_row(f"{r['region_code']} {region_name(r['region_code'], '')}", _yi(r["loss"]), fmt(r["loss_share"], ".2%"),
                    _yi(r["indirect_loss"]))
     out.print(rt)
     out.print(f"→ result_chain_shock ({curve.num_rows} days), result_chain_shock_firms ({firms_t.num_rows:,} firms)")

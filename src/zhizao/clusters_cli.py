@@ -13,17 +13,21 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table as RichTable
 
+from zhizao.codes.industries import industry_name
+from zhizao.codes.regions import region_name
 from zhizao.shell import (
     SYNTHETIC_NOTE,
     DbOption,
+    choice,
     err,
     fail,
+    fmt,
     indicator_years,
-    is_synthetic,
     open_db,
     out,
     progress_bar,
     resolve_year,
+    warehouse_is_synthetic,
 )
 
 clusters_app = typer.Typer(
@@ -61,12 +65,6 @@ INDUSTRY_LEVELS = ("division", "group", "class")
 
 
 # --- helpers ---------------------------------------------------------------------------------
-def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        fail(f"{name} {value!r}: expected one of {', '.join(allowed)}")
-    return value
-
-
 def _load_clusters(spec: str | None):
     from zhizao.clusters.method import MethodError, clusters_from_synth, load_clusters
 
@@ -88,19 +86,6 @@ def _years(wh, year: int | None, base_year: int | None) -> tuple[int, int | None
         fail(f"--base-year {base_year} must be before --year {year}")
     first = base_year if base_year is not None else year
     return year, base_year, [y for y in have if first <= y <= year]
-
-
-def _synthetic(wh) -> bool:
-    return is_synthetic(wh.table("enterprises").select("name").limit(1000).to_pyarrow())
-
-
-def _fmt(v, spec: str = ",.2f", none: str = "—") -> str:
-    if v is None:
-        return none
-    try:
-        return format(v, spec)
-    except (TypeError, ValueError):
-        return str(v)
 
 
 def _profiles(wh, clusters, year: int, base_year: int | None, cb):
@@ -135,15 +120,15 @@ def indices_cmd(
     Hoover) and result_cluster_relatedness (industry pairs of --year: co-occurrence, proximity,
     probability, association strength, cosine, Jaccard).
     """
-    _choice("--measure", measure, MEASURES)
-    _choice("--regions", regions, REGION_LEVELS)
-    _choice("--industries", industries, INDUSTRY_LEVELS)
+    choice("--measure", measure, MEASURES)
+    choice("--regions", regions, REGION_LEVELS)
+    choice("--industries", industries, INDUSTRY_LEVELS)
     from zhizao.clusters.indices import indices_tables, relatedness_pairs
     from zhizao.clusters.matrix import build_matrix, firm_cells
 
     with open_db(db) as wh:
         year, base_year, years = _years(wh, year, base_year)
-        synthetic = _synthetic(wh)
+        synthetic = warehouse_is_synthetic(wh)
         with progress_bar("集群指标 indices") as cb:
             cb("matrix", 0.1)
             m = build_matrix(wh.tables(), years=years, measure=measure, region_level=regions,
@@ -173,24 +158,6 @@ def indices_cmd(
         out.print(f"已写出 written: {xlsx}")
 
 
-def _region_name(code: str) -> str:
-    from zhizao.codes.regions import region
-
-    try:
-        return region(code).name
-    except (KeyError, ValueError):
-        return code
-
-
-def _industry_name(code: str) -> str:
-    from zhizao.codes.industries import industry
-
-    try:
-        return industry(code).name_zh
-    except (KeyError, ValueError):
-        return code
-
-
 def _print_indices(t, m, year: int, synthetic: bool) -> None:
     import pyarrow.compute as pc
 
@@ -206,18 +173,18 @@ def _print_indices(t, m, year: int, synthetic: bool) -> None:
               "企业 firms", "前4位 top-4"):
         tt.add_column(c, justify="left" if c.startswith(("地区", "行业")) else "right")
     for r in top:
-        tt.add_row(f"{r['region_code']} {_region_name(r['region_code'])}",
-                   f"{r['industry_code']} {_industry_name(r['industry_code'])}", _fmt(r["value"], ",.0f"),
-                   _fmt(r["lq"]), _fmt(r["share_of_industry"], ".1%"), _fmt(r["density"], ".2f"),
-                   _fmt(r.get("firms"), ",.0f"), _fmt(r.get("top4_share"), ".0%"))
+        tt.add_row(f"{r['region_code']} {region_name(r['region_code'])}",
+                   f"{r['industry_code']} {industry_name(r['industry_code'])}", fmt(r["value"], ",.0f"),
+                   fmt(r["lq"]), fmt(r["share_of_industry"], ".1%"), fmt(r["density"], ".2f"),
+                   fmt(r.get("firms"), ",.0f"), fmt(r.get("top4_share"), ".0%"))
     out.print(tt)
     regs = t.regions.filter(pc.equal(t.regions.column("year"), year)).sort_by([("eci", "descending")])
     rt = RichTable(title=f"{year} 经济复杂度最高的地区 most complex regions (ECI)")
     for c in ("地区 region", "多样性 diversity", "ECI", "COI", "克鲁格曼 Krugman", "熵 entropy"):
         rt.add_column(c, justify="left" if c.startswith("地区") else "right")
     for r in regs.slice(0, 8).to_pylist():
-        rt.add_row(f"{r['region_code']} {_region_name(r['region_code'])}", _fmt(r["diversity"], ".0f"),
-                   _fmt(r["eci"]), _fmt(r["coi"]), _fmt(r["krugman"]), _fmt(r["entropy"]))
+        rt.add_row(f"{r['region_code']} {region_name(r['region_code'])}", fmt(r["diversity"], ".0f"),
+                   fmt(r["eci"]), fmt(r["coi"]), fmt(r["krugman"]), fmt(r["entropy"]))
     out.print(rt)
     out.print(f"{len(m.regions)} regions × {len(m.industries)} {m.industry_level}s × {len(m.years)} years "
               f"({', '.join(map(str, m.years))}) → result_cluster_cells ({t.cells.num_rows:,} rows), "
@@ -251,7 +218,7 @@ def show_cmd(
 ) -> None:
     """One cluster's profile: size, growth, specialisation, concentration, leading firms, innovation,
     productivity, profitability and high-tech share, with its tier (and the rule) and diagnosis."""
-    _choice("--lang", lang, ("zh", "en"))
+    choice("--lang", lang, ("zh", "en"))
     cs = _load_clusters(clusters)
     ids = [c.id for c in cs.clusters]
     if cluster_id not in ids:
@@ -262,7 +229,7 @@ def show_cmd(
 
     with open_db(db) as wh:
         year, base_year, _ = _years(wh, year, base_year)
-        synthetic = _synthetic(wh)
+        synthetic = warehouse_is_synthetic(wh)
         with progress_bar("集群画像 profile") as cb:
             prof = _profiles(wh, cs, year, base_year, cb)
             cb("tiers", 0.7)
@@ -280,7 +247,7 @@ def show_cmd(
     t.add_column("全部 all", justify="right")
     regional = [r for r in rows if r["scope"] == "region"]
     for r in regional[:6]:
-        t.add_column(f"{r['region_code']} {_region_name(r['region_code'])}", justify="right")
+        t.add_column(f"{r['region_code']} {region_name(r['region_code'])}", justify="right")
     for key in ("firms", "above_scale_firms", "employees", "revenue", "output", "value_added", "revenue_growth",
                 "revenue_cagr", "lq", "hhi", "top4_share", "rd_intensity", "invention_patents_per_10k",
                 "new_product_share", "va_per_employee", "profit_margin", "high_tech_share"):
@@ -332,7 +299,7 @@ def diagnose_cmd(
     Writes result_cluster_profiles, result_cluster_tiers, result_cluster_diagnosis and
     result_cluster_weaknesses.
     """
-    _choice("--lang", lang, ("zh", "en"))
+    choice("--lang", lang, ("zh", "en"))
     cs = _load_clusters(clusters)
     from zhizao.clusters.diagnosis import diagnose, render
     from zhizao.clusters.method import MethodError, load_diagnosis_settings, load_tier_criteria
@@ -345,7 +312,7 @@ def diagnose_cmd(
         fail(str(e))
     with open_db(db) as wh:
         year, base_year, _ = _years(wh, year, base_year)
-        synthetic = _synthetic(wh)
+        synthetic = warehouse_is_synthetic(wh)
         with progress_bar("集群诊断 diagnose") as cb:
             prof = _profiles(wh, cs, year, base_year, cb)
             cb("tiers", 0.6)
@@ -371,9 +338,9 @@ def diagnose_cmd(
     for tr in tier_t.to_pylist():
         cid = tr["cluster_id"]
         p, d = prof_rows.get(cid, {}), verdicts.get(cid, {})
-        t.add_row(f"{p.get('name_zh', cid)}", _fmt((p.get("above_scale_revenue") or 0) / 1e8),
-                  _fmt(p.get("revenue_cagr"), ".1%"), _fmt(p.get("lq")), tr["tier_zh"],
-                  _fmt(d.get("scale_percentile"), ".0f"), _fmt(d.get("strength_percentile"), ".0f"),
+        t.add_row(f"{p.get('name_zh', cid)}", fmt((p.get("above_scale_revenue") or 0) / 1e8),
+                  fmt(p.get("revenue_cagr"), ".1%"), fmt(p.get("lq")), tr["tier_zh"],
+                  fmt(d.get("scale_percentile"), ".0f"), fmt(d.get("strength_percentile"), ".0f"),
                   d.get("verdict") or "—", weak_names(d.get("weak_dimensions")))
     out.print(t)
     weak = [cid for cid, d in verdicts.items() if d.get("verdict") == "大而不强"]
@@ -405,15 +372,15 @@ def candidates_cmd(
 
     Writes result_cluster_candidates and result_cluster_new_stars.
     """
-    _choice("--measure", measure, MEASURES)
-    _choice("--regions", regions, REGION_LEVELS)
-    _choice("--industries", industries, INDUSTRY_LEVELS)
+    choice("--measure", measure, MEASURES)
+    choice("--regions", regions, REGION_LEVELS)
+    choice("--industries", industries, INDUSTRY_LEVELS)
     from zhizao.clusters.candidates import detect_clusters, new_star_candidates
     from zhizao.clusters.matrix import build_matrix
 
     with open_db(db) as wh:
         year, _, _ = _years(wh, year, None)
-        synthetic = _synthetic(wh)
+        synthetic = warehouse_is_synthetic(wh)
         with progress_bar("集群候选 candidates") as cb:
             cb("matrix", 0.1)
             tables = wh.tables()
@@ -436,9 +403,9 @@ def candidates_cmd(
     for c in ("地区 region", "行业 industries", "规模 value", "占全省 share", "区位商 LQ", "企业 firms"):
         t.add_column(c, justify="left" if c.startswith(("地区", "行业")) else "right")
     for r in found.sort_by([("value", "descending")]).slice(0, 15).to_pylist():
-        names = "、".join(f"{c} {_industry_name(c)}" for c in r["industries"].split(";"))
-        t.add_row(f"{r['region']} {_region_name(r['region'])}", names, _fmt(r["value"], ",.0f"),
-                  _fmt(r["province_share"], ".1%"), _fmt(r["lq"]), _fmt(r["firms"], ",.0f"))
+        names = "、".join(f"{c} {industry_name(c)}" for c in r["industries"].split(";"))
+        t.add_row(f"{r['region']} {region_name(r['region'])}", names, fmt(r["value"], ",.0f"),
+                  fmt(r["province_share"], ".1%"), fmt(r["lq"]), fmt(r["firms"], ",.0f"))
     out.print(t)
     s_rows = stars.to_pylist()
     if region is not None:
@@ -447,9 +414,9 @@ def candidates_cmd(
     for c in ("地区 region", "名次 rank", "行业 industry", "RCA", "关联密度 density", "COG", "PCI"):
         st.add_column(c, justify="left" if c.startswith(("地区", "行业")) else "right")
     for r in s_rows[: (top if region else 20)]:
-        st.add_row(f"{r['region']} {_region_name(r['region'])}", str(r["rank"]),
-                   f"{r['industry']} {_industry_name(r['industry'])}", _fmt(r["rca"]), _fmt(r["density"], ".2f"),
-                   _fmt(r["cog"]), _fmt(r["pci"]))
+        st.add_row(f"{r['region']} {region_name(r['region'])}", str(r["rank"]),
+                   f"{r['industry']} {industry_name(r['industry'])}", fmt(r["rca"]), fmt(r["density"], ".2f"),
+                   fmt(r["cog"]), fmt(r["pci"]))
     out.print(st)
     out.print(f"{found.num_rows} detected clusters → result_cluster_candidates; {stars.num_rows} new-star "
               "candidates → result_cluster_new_stars")

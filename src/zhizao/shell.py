@@ -51,6 +51,28 @@ def fail(message: str) -> None:
     raise typer.Exit(1)
 
 
+def choice(option: str, value: str, allowed: tuple[str, ...]) -> str:
+    """``value`` when it is one of ``allowed``, else a clear error naming the option (exit 1)."""
+    if value not in allowed:
+        fail(f"{option} {value!r}: expected one of {', '.join(allowed)}")
+    return value
+
+
+def fmt(v, spec: str = ",.2f", none: str = "—") -> str:
+    """A number for a Rich table: ``none`` for null / NaN, ``str(v)`` when ``spec`` does not apply."""
+    if v is None or (isinstance(v, float) and v != v):
+        return none
+    try:
+        return format(v, spec)
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def warehouse_is_synthetic(wh) -> bool:
+    """Whether the warehouse's enterprises are the synthetic generator's (first 1,000 names)."""
+    return is_synthetic(wh.table("enterprises").select("name").limit(1000).to_pyarrow())
+
+
 def has_table(wh, name: str) -> bool:
     """Whether the warehouse holds a table ``name`` (result tables come and go)."""
     rows = wh.raw.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()

@@ -70,6 +70,7 @@ __all__ = [
     "divisions",
     "industry",
     "industry_level",
+    "industry_name",
     "industry_table",
     "is_industrial",
     "is_manufacturing",
@@ -276,6 +277,19 @@ def _check_level(level: str | None) -> None:
 def industry(code: object) -> Industry:
     """The table row for ``code`` (any accepted spelling); raises :class:`UnknownIndustryCode`."""
     return _lookup(code)
+
+
+def industry_name(code: object, default: str | None = None) -> str:
+    """The industry's Chinese title for display; ``default`` (the code itself when None) for an
+    unknown or malformed code.
+
+    >>> industry_name("1763"), industry_name("9999", "")
+    ('针织或钩针编织品制造', '')
+    """
+    try:
+        return _lookup(code).name_zh
+    except (KeyError, ValueError, TypeError):
+        return str(code) if default is None else default
 
 
 def industry_level(code: object) -> Level:

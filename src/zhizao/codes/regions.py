@@ -57,6 +57,7 @@ __all__ = [
     "prefecture_of",
     "province_of",
     "region",
+    "region_name",
     "region_table",
     "subregions",
 ]
@@ -220,6 +221,19 @@ def _check_level(level: str | None) -> None:
 def region(code: object) -> Region:
     """The :class:`Region` for ``code``; raises :class:`UnknownRegionCode`."""
     return _lookup(code)
+
+
+def region_name(code: object, default: str | None = None) -> str:
+    """The region's name for display; ``default`` (the code itself when None) for an unknown or
+    malformed code.
+
+    >>> region_name("330681"), region_name("999999"), region_name("999999", "")
+    ('诸暨市', '999999', '')
+    """
+    try:
+        return _lookup(code).name
+    except (KeyError, ValueError, TypeError):
+        return str(code) if default is None else default
 
 
 @functools.lru_cache(maxsize=65536)

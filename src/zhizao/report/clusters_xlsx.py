@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from zhizao.codes.industries import industry_name
+from zhizao.codes.regions import region_name
 from zhizao.report.xlsx_common import write_header
 
 __all__ = ["CELL_HEADERS", "INDUSTRY_HEADERS", "REGION_HEADERS", "write_diagnosis_xlsx", "write_indices_xlsx"]
@@ -50,24 +52,6 @@ MEASURE_NAMES = {"employees": "从业人员（人）", "gross_output": "工业�
 LEVEL_NAMES = {"county": "区县", "prefecture": "地市", "division": "行业大类", "group": "行业中类", "class": "行业小类"}
 
 
-def _region_name(code):
-    from zhizao.codes.regions import region
-
-    try:
-        return region(code).name
-    except (KeyError, ValueError, TypeError):
-        return code
-
-
-def _industry_name(code):
-    from zhizao.codes.industries import industry
-
-    try:
-        return industry(code).name_zh
-    except (KeyError, ValueError, TypeError):
-        return code
-
-
 def _header(ws, lines: list[str], synthetic: bool) -> int:
     return write_header(ws, lines, synthetic=synthetic)
 
@@ -93,9 +77,9 @@ def _named(table: pa.Table) -> list[dict]:
     rows = table.to_pylist()
     for r in rows:
         if "region_code" in r:
-            r["region_name"] = _region_name(r["region_code"])
+            r["region_name"] = region_name(r["region_code"])
         if "industry_code" in r:
-            r["industry_name"] = _industry_name(r["industry_code"])
+            r["industry_name"] = industry_name(r["industry_code"])
     return rows
 
 
@@ -160,7 +144,7 @@ def write_diagnosis_xlsx(profiles: pa.Table, tiers: pa.Table, diagnosis, path: s
     rows = profiles.to_pylist()
     for r in rows:
         code = r.get("region_code")
-        r["region_name"] = ("全省" if code == "all" else _region_name(code) if code and ";" not in code else code)
+        r["region_name"] = ("全省" if code == "all" else region_name(code) if code and ";" not in code else code)
     dims = {k: d.name_zh for k, d in diagnosis.settings.dimensions.items()}
     diag_rows = diagnosis.clusters.to_pylist()
     for r in diag_rows:

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from zhizao.codes.industries import industry_name
+from zhizao.codes.regions import region_name
 from zhizao.land.method import INDICATOR_DISPLAY
 from zhizao.report.xlsx_common import SYNTHETIC_LINE, write_header
 
@@ -40,25 +42,14 @@ FIXED_COLUMNS = ("排名", "企业名称", "统一社会信用代码", "所在�
 
 
 def _county_name(code: str | None) -> str:
-    if not code:
-        return ""
-    try:
-        from zhizao.codes.regions import region
-
-        return region(code).name
-    except (ValueError, KeyError):
-        return code
+    return region_name(code) if code else ""
 
 
 def _industry_name(code: str | None) -> str:
     if not code:
         return ""
-    try:
-        from zhizao.codes.industries import industry
-
-        return f"{code} {industry(code).name_zh}"
-    except (ValueError, KeyError):
-        return code
+    name = industry_name(code, "")
+    return f"{code} {name}" if name else code
 
 
 def _segment_items(method, segment: str) -> list[str]:
