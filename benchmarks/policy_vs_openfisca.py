@@ -108,7 +108,9 @@ def run_zhizao(path: Path, year: int, full: bool = False) -> pa.Table:
 def floor_sql(path: Path, year: int) -> str:
     """The policy as one hand-written DuckDB statement (SQL NULL = unknown, as in the engine)."""
     return f"""
-WITH p AS (
+WITH p AS NOT MATERIALIZED (
+  -- read where used: each reference scans only the columns and year it needs (a materialised
+  -- CTE would first copy the whole file: measured 0.85 s against 0.72 s at 1,000,000)
   SELECT * FROM read_parquet('{path}')
 ), v AS (
   SELECT c.uscc, c.is_sme, c.on_abnormal_list, c.major_incident_3y, c.is_high_tech, c.high_tech_valid_until,

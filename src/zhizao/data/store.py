@@ -98,6 +98,8 @@ class Warehouse(_Tables):
     def __init__(self, path: str | Path, *, read_only: bool = False):
         import ibis
 
+        from zhizao import sqlgen  # noqa: F401 - how the warehouse's Ibis expressions compile
+
         self.path = Path(path)
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -281,6 +283,8 @@ class SparkWarehouse(_Tables):
 
     def __init__(self, session=None):
         import ibis
+
+        from zhizao import sqlgen  # noqa: F401 - how the warehouse's Ibis expressions compile
 
         if session is None:
             from pyspark.sql import SparkSession

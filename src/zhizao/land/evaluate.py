@@ -30,6 +30,7 @@ from datetime import date
 import ibis
 import ibis.expr.types as ir
 
+from zhizao import sqlgen  # noqa: F401 - unfused SELECTs: each stage below is computed once
 from zhizao.land.method import INDICATORS, LandMethod
 
 _EPS = 1e-9
@@ -43,20 +44,6 @@ def _cases(pairs, default=None):
     if not pairs:
         return ibis.literal(default) if not isinstance(default, ir.Expr) else default
     return ibis.cases(*pairs, else_=default)
-
-
-def _barrier(t: ir.Table, name: str) -> ir.Table:
-    """Keep the columns computed so far as columns of their own SELECT.
-
-    Ibis inlines a chain of projections into one SELECT, repeating every derived expression where
-    it is used (the score of an item is used by the total, the cap flag and the missing-data rule);
-    an impure column (never selected later) stops the merge, so each stage is computed once.
-    Used only where it pays: before the raw item scores and before the capped scores (each read
-    by several later expressions). Every barrier also widens what DuckDB materialises: measured at
-    1,000,000 enterprises (benchmarks/land.py), barriers at all six stages took 2.6 s, none 2.3 s,
-    these two 2.1 s (hand-written SQL floor 1.2 s).
-    """
-    return t.mutate(**{f"_zz_barrier_{name}": ibis.random()})
 
 
 def _by_item(segs, indicator: str) -> list[tuple]:
@@ -263,7 +250,6 @@ def evaluate(tables: dict, method: LandMethod, *, year: int) -> ir.Table:
         cols[f"{i}__flo"] = _cases(floor_pairs, ibis.null("float64"))
         cols[f"{i}__in"] = u.segment.isin(in_seg(i))
     u = u.mutate(**cols)
-    u = _barrier(u, "raw")
     cols = {}
     for i in ids:
         x, bench = u[f"{i}_value"], u[f"{i}_benchmark"]
@@ -276,7 +262,6 @@ def evaluate(tables: dict, method: LandMethod, *, year: int) -> ir.Table:
         cols[f"{i}__nobench"] = u[f"{i}__in"] & x.notnull() & (bench.isnull() | (bench <= 0))
         cols[f"{i}__miss"] = u[f"{i}__in"] & x.isnull()
     u = u.mutate(**cols)
-    u = _barrier(u, "items")
 
     # missing data: segment average item score (over units with data) or zero
     avg_ids = [i for i in ids if in_seg(i, lambda it: it.missing == "segment_average_score")]

@@ -32,6 +32,7 @@ from functools import reduce
 import ibis
 import ibis.expr.types as ir
 
+from zhizao import sqlgen  # noqa: F401 - unfused SELECTs: each stage below is computed once
 from zhizao.policy import expr as E
 from zhizao.policy.graph import Library, column_of, evaluation_order, input_of, inputs, load_library, policy_inputs
 from zhizao.policy.model import (ENTERPRISE_COLUMNS, IDENTITY_COLUMNS, INDICATOR_COLUMNS, Policy, PolicyError,
@@ -55,13 +56,6 @@ def _or(parts, default=False):
 def _and(parts, default=True):
     parts = list(parts)
     return reduce(lambda a, b: a & b, parts) if parts else ibis.literal(default)
-
-
-def _barrier(t: ir.Table, name: str) -> ir.Table:
-    """Keep the columns computed so far as columns of their own SELECT (see
-    ``zhizao.land.evaluate._barrier``): Ibis would otherwise inline every variable into every rule
-    that reads it; an impure column (never selected later) stops the merge."""
-    return t.mutate(**{f"_zz_barrier_{name}": ibis.random()})
 
 
 def output_columns(policy: Policy) -> list[str]:
@@ -386,7 +380,6 @@ def _compile(tables: dict, p: Policy, year: int, done: dict) -> ir.Table:  # noq
     for name, v in p.variables.items():
         val = scope.compile(v.node, t, p.types[name])
         t = t.mutate(**{f"var_{name}": val.cast(_IBIS[p.types[name]])})
-    t = _barrier(t, "vars")
 
     # points tables, rules with exceptions
     cols: dict[str, ir.Expr] = {}
@@ -421,7 +414,6 @@ def _compile(tables: dict, p: Policy, year: int, done: dict) -> ir.Table:  # noq
     cols["conflict"] = (ibis.literal(";").join(conflict_parts).nullif("") if conflict_parts
                         else _null("string"))
     t = t.mutate(**cols)
-    t = _barrier(t, "rules")
 
     # scores and the score route: the totals, their bounds (unknown tables at their lowest and
     # highest points) and the route's value, kept as columns so that the verdict, the route and
@@ -454,9 +446,7 @@ def _compile(tables: dict, p: Policy, year: int, done: dict) -> ir.Table:  # noq
                 sure.append(total(tbls, "lo") >= dim.min)
                 fails.append(total(tbls, "hi") < dim.min)
         cols["_zz_score_pass"] = ibis.cases((_or(fails), False), (_and(sure), True), else_=_null("boolean"))
-        # its own SELECT: Ibis does not merge a projection into the next one when that would
-        # repeat a column's expression (the route reads _zz_score_pass several times); no
-        # barrier needed (measured: a barrier here only adds a layer)
+        # its own SELECT (the route reads _zz_score_pass several times; zhizao.sqlgen)
         t = t.mutate(**cols)
         score_pass = t._zz_score_pass
         cols = {}
