@@ -17,8 +17,54 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 
 SYNTHETIC_NOTE = "合成数据（非真实企业） / synthetic data, not real enterprises"
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+
+
+def fit_table(console: Console, table):
+    """Make ``table`` lose no characters on a narrow terminal, and return it.
+
+    Rich shrinks a table that is wider than the terminal by cutting cells short with "…" — a
+    figure such as 1,853 would print as "1,…". Here numbers (right-aligned columns) keep their
+    full width (their headers wrap), text wraps onto more lines instead of being cut (also in
+    columns marked ``no_wrap``, which stay on one line wherever the terminal is wide enough), and
+    a table that
+    still cannot fit is printed at the width it needs (the terminal wraps or scrolls the lines;
+    ``--xlsx`` where a command has it gives the same figures as a sheet).
+    """
+    from rich.measure import Measurement
+    from rich.table import Table
+
+    if not isinstance(table, Table):
+        return table
+    options = console.options
+    for col in table.columns:
+        if col.overflow == "ellipsis":
+            col.overflow = "fold"
+        if col.justify == "right":
+            widest = max((Measurement.get(console, options, c).maximum for c in col.cells), default=0)
+            col.min_width = max(col.min_width or 0, widest)
+        else:
+            col.no_wrap = False
+    return table
+
+
+class _Console(Console):
+    """A console whose tables lose no characters (``fit_table``)."""
+
+    def print(self, *objects, **kwargs) -> None:  # noqa: A003 - Rich's name
+        from rich.measure import Measurement
+        from rich.table import Table
+
+        tables = [fit_table(self, o) for o in objects if isinstance(o, Table)]
+        if tables and kwargs.get("width") is None:
+            need = max(Measurement.get(self, self.options, t).minimum for t in tables)
+            if need > self.width:
+                kwargs["width"] = need
+                kwargs.setdefault("crop", False)
+        super().print(*objects, **kwargs)
+
+
+out = _Console(soft_wrap=True)
+err = _Console(stderr=True, soft_wrap=True)
 
 DbOption = Annotated[
     Optional[Path],
