@@ -310,7 +310,8 @@ def _write_tables_xlsx(path: Path, sheets: dict, *, synthetic: bool) -> None:
 
 @land_app.command("progress")
 def progress_cmd(
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Reference date YYYY-MM-DD. Default: today.")] = None,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="Reference date YYYY-MM-DD. Default: today, or "
+                                                 "the last change in the status history when it has none this year.")] = None,
     targets: Annotated[Optional[Path], typer.Option("--targets", help="Target plan (YAML). Default: the shipped "
                                                     "Zhejiang plan (50,000 mu redeveloped, 100,000 mu revived).")] = None,
     share: Annotated[Optional[float], typer.Option("--share", min=0.0, max=1.0, help="Scale the targets to this "
@@ -325,6 +326,8 @@ def progress_cmd(
 
     Completions are dated by the parcel status history (table parcel_status: the day a parcel was
     redeveloped or revived), counted from 1 January of the --as-of year up to --as-of. Without
+    --as-of: today, unless the history has nothing this year — then the day of its last change
+    (said in the output), so that a warehouse last updated in an earlier year shows that year. Without
     any history, parcels whose current status is redeveloped/revived are counted as done this year
     (an assumption, stated in the output). Writes result_land_redevelopment_progress.
     """
@@ -346,6 +349,12 @@ def progress_cmd(
         history = wh.table("parcel_status")
         dated = int(history.count().execute()) > 0
         unknown = None
+        moved = None
+        if dated and not as_of:
+            last = history.changed_on.max().execute()
+            last = last.date() if hasattr(last, "date") and callable(last.date) else last
+            if last is not None and last < date(when.year, 1, 1):
+                moved, when = when, last  # the history stops before this year: report its last year
         with progress_bar("再开发 progress") as cb:
             cb("completions", 0.2)
             if dated:
@@ -386,6 +395,10 @@ def progress_cmd(
         for r in county_parts:
             ct.add_row(r["target"], r["region_code"], f"{r['done_mu']:,.0f}", f"{r['parcels']:,}")
         out.print(ct)
+    if moved is not None:
+        out.print(f"状态历史止于 {when.isoformat()}，{moved.year} 年尚无记录：进度按 {when.year} 年计 / the status "
+                  f"history ends on {when.isoformat()} with nothing in {moved.year}: progress is shown as of that "
+                  f"day (--as-of {moved.isoformat()} for this year)")
     if dated:
         out.print(f"按地块状态变更日期计 / dated by the parcel status history (parcel_status), "
                   f"1 January – {when.isoformat()}")

@@ -138,3 +138,22 @@ def test_progress_rejects_a_bad_date(c_db):
     result = run("progress", "--db", c_db, "--as-of", "June")
     assert result.exit_code == 1
     assert "expected a date" in result.output
+
+
+def test_progress_without_a_date_reports_the_last_year_of_an_old_history(c_db):
+    # the synthetic history stops at the end of its last data year; with nothing this year,
+    # the default reference day is the last change recorded (and the output says so)
+    from datetime import date
+
+    with duckdb.connect(str(c_db), read_only=True) as con:
+        last = con.execute("SELECT max(changed_on) FROM parcel_status").fetchone()[0]
+    result = run("progress", "--db", c_db)
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(c_db), read_only=True) as con:
+        as_of = con.execute("SELECT max(as_of) FROM result_land_redevelopment_progress").fetchone()[0]
+    if last < date(date.today().year, 1, 1):
+        assert as_of == last
+        assert f"the status history ends on {last.isoformat()}" in result.output
+    else:
+        assert as_of == date.today()
+        assert "history ends on" not in result.output
