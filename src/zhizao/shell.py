@@ -22,26 +22,32 @@ SYNTHETIC_NOTE = "合成数据（非真实企业） / synthetic data, not real e
 def fit_table(console: Console, table):
     """Make ``table`` lose no characters on a narrow terminal, and return it.
 
-    Rich shrinks a table that is wider than the terminal by cutting cells short with "…" — a
-    figure such as 1,853 would print as "1,…". Here numbers (right-aligned columns) keep their
-    full width (their headers wrap), text wraps onto more lines instead of being cut (also in
-    columns marked ``no_wrap``, which stay on one line wherever the terminal is wide enough), and
-    a table that
-    still cannot fit is printed at the width it needs (the terminal wraps or scrolls the lines;
-    ``--xlsx`` where a command has it gives the same figures as a sheet).
+    Rich shrinks a table that is wider than the terminal by cutting cells short with "…" (a
+    figure such as 1,853 prints as "1,…", or vanishes). Only when the table is wider than the
+    terminal: numbers (right-aligned columns) keep their full width and give up the rest (their
+    headers wrap at spaces), so the space goes to the text, which wraps onto more lines instead
+    of being cut (also in columns marked ``no_wrap``). A table that still cannot fit is printed
+    at the width it needs by the console (the terminal wraps or scrolls the lines; ``--xlsx``
+    where a command has it gives the same figures as a sheet).
     """
+    from rich.cells import cell_len
     from rich.measure import Measurement
     from rich.table import Table
 
     if not isinstance(table, Table):
         return table
-    options = console.options
+    options = console.options.update_width(100_000)  # measure unclamped (Rich clamps to the console)
+    if Measurement.get(console, options, table).maximum <= console.width:
+        return table  # fits as it is
     for col in table.columns:
         if col.overflow == "ellipsis":
             col.overflow = "fold"
         if col.justify == "right":
             widest = max((Measurement.get(console, options, c).maximum for c in col.cells), default=0)
+            header = str(col.header) if col.header is not None else ""
+            word = max((cell_len(w) for w in header.split()), default=0)
             col.min_width = max(col.min_width or 0, widest)
+            col.max_width = max(col.min_width, word)
         else:
             col.no_wrap = False
     return table
@@ -56,7 +62,8 @@ class _Console(Console):
 
         tables = [fit_table(self, o) for o in objects if isinstance(o, Table)]
         if tables and kwargs.get("width") is None:
-            need = max(Measurement.get(self, self.options, t).minimum for t in tables)
+            wide = self.options.update_width(100_000)
+            need = max(Measurement.get(self, wide, t).minimum for t in tables)
             if need > self.width:
                 kwargs["width"] = need
                 kwargs.setdefault("crop", False)
