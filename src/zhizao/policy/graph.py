@@ -68,7 +68,9 @@ class Library(Mapping):
 def load_library(dir: str | Path | None = None) -> Library:  # noqa: A002 - the contract's name
     """Every policy of ``dir`` (default: the shipped ``zhizao/methods/policies``), checked:
     file names match ids, versions of one id do not overlap in time, every referenced policy
-    exists, and references do not form a cycle."""
+    exists, and references do not form a cycle. A variant (``extends:``) is merged with its base
+    first (``zhizao.policy.variants``: the base from ``dir`` itself, else the shipped library), and
+    these checks apply to the merged policy."""
     if dir is None:
         d = policies_dir()
         files = _files(d) if d.is_dir() else []

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -569,6 +570,10 @@ class Policy(_Frozen):
     _types: dict = PrivateAttr(default_factory=dict)
     _refs: dict = PrivateAttr(default_factory=dict)
     _lines: dict = PrivateAttr(default_factory=dict)
+    _raw: dict = PrivateAttr(default_factory=dict)      # the mapping validated (a variant: the merged one)
+    _where: dict = PrivateAttr(default_factory=dict)    # loc prefix → where it was read (see _trace)
+    _base: object = PrivateAttr(None)                   # a variant's base Policy
+    _changes: tuple = PrivateAttr(())                   # a variant's changes (zhizao.policy.variants.Change)
 
     @model_validator(mode="after")
     def _window(self):
@@ -627,8 +632,38 @@ class Policy(_Frozen):
         return [by_id[i] for i in done]
 
     def line_of(self, *loc) -> int | None:
-        """The line of a field in the policy file, e.g. ``line_of("rules", 2, "when")``."""
+        """The line of a field in the policy file, e.g. ``line_of("rules", 2, "when")``. For a
+        variant (``extends``) the line is in the file the item came from: ``origin_of`` names it."""
         return self._lines.get(tuple(loc))
+
+    def origin_of(self, *loc) -> tuple[str | None, int | None]:
+        """``(file, line)`` a field was read from, e.g. ``origin_of("rules", 2)``: the policy's own
+        file, or for an item a variant inherits, the base's file (through a chain of ``extends``).
+        The line is that of the deepest part of ``loc`` the file has; None when built in code."""
+        file, root, target = self._trace(tuple(loc))
+        return file, (_line(root, target) if root is not None else None)
+
+    def _trace(self, loc: tuple) -> tuple:
+        """``(file, YAML root, loc in that file)`` of ``loc`` (indices of a merged list translated)."""
+        return _trace_where(self._where, tuple(loc), self._file)
+
+    @property
+    def extends(self) -> str | None:
+        """A variant's base as ``id@version`` (resolved, also when the file names the id alone);
+        None for a policy that extends nothing."""
+        return f"{self._base.id}@{self._base.version}" if self._base is not None else None
+
+    @property
+    def base(self) -> Policy | None:
+        """A variant's base policy (itself possibly a variant); None otherwise."""
+        return self._base
+
+    @property
+    def changes(self) -> tuple:
+        """What a variant states over its base, in file order: ``Change(action, section, item)``
+        with action ``replaced`` / ``added`` / ``dropped`` (``item`` None for a whole section or
+        top-level value). Empty for a policy that extends nothing."""
+        return self._changes
 
 
 # --- semantic checks (names, types, references) -----------------------------------------------
@@ -859,10 +894,15 @@ def _all_field_names() -> list[str]:
     return sorted(out)
 
 
-def _pydantic_message(err) -> str:
-    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and ("[" in p or p in
-                                                                      ("float", "int", "str", "bool", "none"))))
-    where = _loc_text(loc) or "(top level)"
+def _clean_loc(loc) -> tuple:
+    """A Pydantic error location without its union tags (``'float'``, ``'tuple[…]'``)."""
+    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in
+                                                               ("float", "int", "str", "bool", "none"))))
+
+
+def _pydantic_message(err, where: str | None = None) -> str:
+    loc = _clean_loc(err["loc"])
+    where = where or _loc_text(loc) or "(top level)"
     t = err["type"]
     if t == "missing":
         return f"{where}: missing field: expected `{loc[-1]}`"
@@ -877,8 +917,9 @@ def _pydantic_message(err) -> str:
                                 and not isinstance(err.get("input"), (dict, list)) else "")
 
 
-def parse_policy(text: str, *, origin: str = "<string>") -> Policy:
-    """Validate YAML text; ``PolicyError`` names ``origin`` (the file), the line and what was expected."""
+def _compose(text: str, origin: str) -> tuple:
+    """``(YAML root node, mapping)`` of a policy file's text, ``x-…`` keys (anchors) left out;
+    ``PolicyError`` for YAML that is invalid, repeats a key or is not a mapping."""
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
@@ -896,26 +937,70 @@ def parse_policy(text: str, *, origin: str = "<string>") -> Policy:
     if not isinstance(data, dict):
         raise PolicyError(origin, _line(root, ()) if root else None,
                           "a policy file must be a mapping (id: …, rules: …): expected `key: value` lines")
-    data = {k: v for k, v in data.items() if not str(k).startswith("x-")}  # x-…: YAML anchors only
+    return root, {k: v for k, v in data.items() if not str(k).startswith("x-")}  # x-…: YAML anchors only
+
+
+def parse_policy(text: str, *, origin: str = "<string>", resolve=None) -> Policy:
+    """Validate YAML text; ``PolicyError`` names ``origin`` (the file), the line and what was expected.
+
+    A variant (``extends: <id>[@<version>]``, ``zhizao.policy.variants``) is merged onto its base,
+    found by ``resolve`` (a ``variants.Resolver``; default: the shipped library only — ``read_file``
+    passes one that looks in the file's own directory first)."""
+    root, data = _compose(text, origin)
+    if "extends" in data or "drop" in data:
+        from zhizao.policy import variants
+
+        return variants.build(data, root, origin, resolve or variants.Resolver())
+    return _build(data, origin, {(): ("file", origin, root, ())},
+                  lambda loc: (_line(root, loc), _loc_text(_clean_loc(loc))))
+
+
+def _build(data: dict, origin: str, where: dict, locate) -> Policy:
+    """Validate the mapping ``data`` read from ``origin`` (the model, then the semantic checks).
+    ``where`` says where each part was read (see ``Policy._trace``); ``locate(loc)`` gives the line
+    in ``origin`` and the location text an error about ``loc`` cites."""
     try:
         policy = Policy.model_validate(data)
     except ValidationError as e:
-        errors = [(_line(root, err["loc"]), _pydantic_message(err)) for err in e.errors()]
+        errors = []
+        for err in e.errors():
+            line, text = locate(err["loc"])
+            errors.append((line, _pydantic_message(err, text)))
         raise PolicyError(origin, errors[0][0], errors[0][1], errors) from None
     try:
         var_types, refs = _semantic_check(policy)
     except _LocError as e:
-        line = _line(root, e.loc)
-        raise PolicyError(origin, line, f"{_loc_text(e.loc)}: {e.message}") from None
+        line, text = locate(e.loc)
+        raise PolicyError(origin, line, f"{text}: {e.message}") from None
     policy._file = origin
     policy._types = var_types
-    policy._refs = {pid: _line(root, loc) for pid, loc in refs.items()}  # id → line of the first reference
-    policy._lines = _collect_lines(root, policy)
+    policy._refs = {pid: locate(loc)[0] for pid, loc in refs.items()}  # id → line of the first reference
+    policy._raw = data
+    policy._where = where
+    policy._lines = _collect_lines(policy)
     return policy
 
 
-def _collect_lines(root, p: Policy) -> dict:
-    """Lines of the fields an explanation cites (rules, exceptions, variables, points, routes)."""
+def _trace_where(where: dict, loc: tuple, file: str | None) -> tuple:
+    """``(file, YAML root, loc in that file)`` of ``loc`` by the longest prefix ``where`` maps:
+    ``("file", file, root, target)`` (read there, at ``target``) or ``("policy", base, target)``
+    (inherited: ``base``'s ``target``)."""
+    for n in range(len(loc), -1, -1):
+        entry = where.get(loc[:n])
+        if entry is not None:
+            break
+    else:
+        return file, None, loc
+    rest = loc[n:]
+    if entry[0] == "policy":
+        return entry[1]._trace((*entry[2], *rest))
+    _, file, root, target = entry
+    return file, root, (*target, *rest)
+
+
+def _collect_lines(p: Policy) -> dict:
+    """Lines of the fields an explanation cites (rules, exceptions, variables, points, routes), each
+    in the file it was read from (for a variant, an inherited item's line is in its base's file)."""
     locs = [("id",), ("eligibility",), ("benefit",), ("budget",), ("scores",)]
     locs += [("variables", n) for n in p.variables]
     locs += [("points", i) for i in range(len(p.points))]
@@ -923,7 +1008,14 @@ def _collect_lines(root, p: Policy) -> dict:
         locs.append(("rules", i))
         locs += [("rules", i, "exceptions", j) for j in range(len(r.exceptions))]
     locs += [("eligibility", "routes", j) for j in range(len(p.eligibility.routes))]
-    return {loc: _line(root, loc) for loc in locs if _node_at(root, loc)[1]}
+    out = {}
+    for loc in locs:
+        _, root, target = p._trace(loc)
+        if root is not None:
+            node, found = _node_at(root, target)
+            if found:
+                out[loc] = node.start_mark.line + 1
+    return out
 
 
 def validate_policy(policy: Policy) -> Policy:
@@ -933,6 +1025,7 @@ def validate_policy(policy: Policy) -> Policy:
     except _LocError as e:
         raise PolicyError(policy.file, None, f"{_loc_text(e.loc)}: {e.message}") from None
     policy._types, policy._refs = var_types, {pid: None for pid in refs}
+    policy._raw = policy.model_dump(by_alias=True, exclude_unset=True)
     return policy
 
 
@@ -952,10 +1045,21 @@ def _stem_matches(stem: str, policy_id: str) -> bool:
     return stem == policy_id or stem.startswith((policy_id + "@", policy_id + "."))
 
 
-def read_file(f, *, origin: str | None = None) -> Policy:
-    """Parse one policy file; its name must be ``<id>.yaml`` (or ``<id>@<version>.yaml``)."""
+_VARIANT_KEY = re.compile(r"\b(extends|drop)\s*:")
+
+
+def read_file(f, *, origin: str | None = None, _stack: tuple = ()) -> Policy:
+    """Parse one policy file; its name must be ``<id>.yaml`` (or ``<id>@<version>.yaml``). A variant
+    (``extends:``) finds its base in the file's own directory first, then in the shipped library;
+    ``_stack`` holds the files being read for the bases above it (a cycle is an error)."""
     origin = origin or str(f)
-    p = _parse_cached(f.read_text(encoding="utf-8"), origin)
+    text = f.read_text(encoding="utf-8")
+    if _VARIANT_KEY.search(text):        # a variant depends on other files: never cached
+        from zhizao.policy.variants import Resolver
+
+        p = parse_policy(text, origin=origin, resolve=Resolver.for_file(f, origin, _stack))
+    else:
+        p = _parse_cached(text, origin)
     stem = f.name.rsplit(".", 1)[0]
     if not _stem_matches(stem, p.id):
         raise PolicyError(origin, p.line_of("id"), f"id {p.id!r} does not match the file name {f.name!r}: "
