@@ -112,11 +112,20 @@ def _window(p) -> str:
     return f"{p.valid_from} – {p.valid_to or '…'}"
 
 
+def _from(p, *loc) -> list[str]:
+    """For a variant (``extends``), the ``file:line`` a part was read from as one table cell (its
+    own file or the base's); nothing for a policy that extends nothing."""
+    if p.extends is None:
+        return []
+    file, line = p.origin_of(*loc)
+    return [f"{file}:{line}" if line else str(file)]
+
+
 # --- commands --------------------------------------------------------------------------------
 @policy_app.command("list")
 def list_cmd(library: LibraryOption = None) -> None:
     """List the policies of the library: id, version, name, issuer, validity, what each requires,
-    and whether it pays a benefit."""
+    and whether it pays a benefit; a province variant is marked with the policy it extends."""
     lib = _library(library)
     t = RichTable(title=f"政策库 policy library — {lib.directory} ({len(lib)} policies)")
     for c in ("id", "版本 version", "名称 name", "发文机关 issuer", "有效期 valid", "前置 requires", "兑现 benefit"):
@@ -126,7 +135,8 @@ def list_cmd(library: LibraryOption = None) -> None:
             benefit = "—"
             if p.benefit is not None:
                 benefit = str(p.benefit.amount) + (f" (≤ {p.benefit.cap:,.0f})" if p.benefit.cap else "")
-            t.add_row(p.id, p.version, f"{p.name_zh}\n{p.name_en}", p.issuer or "", _window(p),
+            pid_cell = p.id + (f"\n(extends {p.extends})" if p.extends else "")
+            t.add_row(pid_cell, p.version, f"{p.name_zh}\n{p.name_en}", p.issuer or "", _window(p),
                       ", ".join(p.required_policies) or "—", benefit)
     out.print(t)
 
@@ -135,7 +145,8 @@ def list_cmd(library: LibraryOption = None) -> None:
 def show_cmd(policy_id: PolicyArg, library: LibraryOption = None) -> None:
     """Show one policy: its source, variables, points tables, rules with their clauses and
     exceptions, eligibility routes, benefit, budget, the conditions the data cannot decide, and
-    the warehouse columns and policies it depends on."""
+    the warehouse columns and policies it depends on. For a province variant (extends), also the
+    policy it extends, what it changed, and the file and line of every item (its own or the base's)."""
     from zhizao.policy import PolicyError, dependencies
 
     lib = _library(library)
@@ -143,18 +154,25 @@ def show_cmd(policy_id: PolicyArg, library: LibraryOption = None) -> None:
     out.print(f"[bold]{p.name_zh}[/bold] {p.name_en} — {p.id} {p.version}", highlight=False)
     out.print(f"发文机关 issuer: {p.issuer or '—'}; 有效期 valid: {_window(p)}", highlight=False)
     out.print(f"依据 source: {p.source}", highlight=False)
+    file_col = ("文件 file",) if p.extends else ()
+    if p.extends:
+        out.print(f"继承 extends: {p.extends} ({p.base.file}) — {p.base.source}", highlight=False)
+        out.print(f"变更 changes ({p.file}): " + "; ".join(str(c) for c in p.changes) if p.changes else
+                  f"变更 changes ({p.file}): none (identity only)", highlight=False)
     if p.variables:
         t = RichTable(title="派生变量 variables")
-        for c in ("id", "名称 name", "公式 formula", "单位 unit", "可改变 changeable", "依据 source"):
+        for c in ("id", "名称 name", "公式 formula", "单位 unit", "可改变 changeable", "依据 source", *file_col):
             t.add_column(c)
         for name, v in p.variables.items():
-            t.add_row(name, v.name_zh, v.expr, v.unit, "✓" if v.changeable else "✗", v.source)
+            t.add_row(name, v.name_zh, v.expr, v.unit, "✓" if v.changeable else "✗", v.source,
+                      *_from(p, "variables", name))
         out.print(t)
     if p.points:
         t = RichTable(title="评分表 points tables")
-        for c in ("id", "名称 name", "维度 dimension", "取值 of / cases", "分档 bands → points", "依据 source"):
+        for c in ("id", "名称 name", "维度 dimension", "取值 of / cases", "分档 bands → points", "依据 source",
+                  *file_col):
             t.add_column(c)
-        for pt in p.points:
+        for i, pt in enumerate(p.points):
             if pt.cases:
                 of = "; ".join(f"{c.when or 'else'} → {c.value:g}" for c in pt.cases)
                 bands = ""
@@ -163,21 +181,22 @@ def show_cmd(policy_id: PolicyArg, library: LibraryOption = None) -> None:
                 of = pt.of
                 bands = "; ".join(f"{cmp} {th:g} → {pts:g}" if th is not None else f"else → {pts:g}"
                                   for th, pts in pt.bands)
-            t.add_row(pt.id, pt.name_zh or "", pt.dimension or "", of, bands, pt.source)
+            t.add_row(pt.id, pt.name_zh or "", pt.dimension or "", of, bands, pt.source, *_from(p, "points", i))
         out.print(t)
         if p.scores is not None:
             dims = "; ".join(f"{d}: {x.name_zh} (max {x.max if x.max is not None else '—'}, min "
                              f"{x.min if x.min is not None else '—'})" for d, x in p.scores.dimensions.items())
-            out.print(f"及格 pass ≥ {p.scores.pass_:g}; {dims}  [{p.scores.source}]", highlight=False)
+            out.print(f"及格 pass ≥ {p.scores.pass_:g}; {dims}  [{p.scores.source}]"
+                      + "".join(f"  ({x})" for x in _from(p, "scores")), highlight=False)
     t = RichTable(title="规则 rules")
-    for c in ("id", "名称 name", "条件 condition", "可改变 changeable", "依据 source"):
+    for c in ("id", "名称 name", "条件 condition", "可改变 changeable", "依据 source", *file_col):
         t.add_column(c)
-    for r in p.rules:
+    for i, r in enumerate(p.rules):
         cond = r.when if r.kind == "when" else (f"at_least {r.at_least.k} of {', '.join(r.refs)}"
                                                 if r.kind == "at_least" else f"{r.kind}: {', '.join(r.refs)}")
         for e in r.exceptions:
             cond += f"\n  例外 unless {e.id} (priority {e.priority}): {e.when} → {str(e.outcome).lower()}"
-        t.add_row(r.id, r.name_zh or "", cond, "✓" if r.changeable else "✗", r.source)
+        t.add_row(r.id, r.name_zh or "", cond, "✓" if r.changeable else "✗", r.source, *_from(p, "rules", i))
     out.print(t)
     routes = "; ".join(f"{r.id} ({r.name_zh or ''}): " + " + ".join(
         ([f"rule {r.rule}"] if r.rule else []) + (["score"] if r.score else [])) for r in p.eligibility.routes)
@@ -185,13 +204,16 @@ def show_cmd(policy_id: PolicyArg, library: LibraryOption = None) -> None:
               + (f"; 途径其一 any route: {routes}" if routes else ""), highlight=False)
     if p.benefit is not None:
         cap = f", cap {p.benefit.cap:,.0f}" if p.benefit.cap else ""
-        out.print(f"兑现 benefit: {p.benefit.amount}{cap}  [{p.benefit.source}]", highlight=False)
+        out.print(f"兑现 benefit: {p.benefit.amount}{cap}  [{p.benefit.source}]"
+                  + "".join(f"  ({x})" for x in _from(p, "benefit")), highlight=False)
     if p.budget is not None:
-        out.print(f"预算 budget: {p.budget.total:,.0f} 元, order {p.budget.order}  [{p.budget.source}]", highlight=False)
+        out.print(f"预算 budget: {p.budget.total:,.0f} 元, order {p.budget.order}  [{p.budget.source}]"
+                  + "".join(f"  ({x})" for x in _from(p, "budget")), highlight=False)
     if p.not_decidable:
         out.print("未核验条件 not decidable from the data (reported as not checked):")
-        for n in p.not_decidable:
-            out.print(f"  - {n.id}: {n.text_zh}  [{n.source}]", highlight=False)
+        for i, n in enumerate(p.not_decidable):
+            at = "".join(f"  ({x})" for x in _from(p, "not_decidable", i))
+            out.print(f"  - {n.id}: {n.text_zh}  [{n.source}]{at}", highlight=False)
     try:
         deps = dependencies(p, lib)
     except PolicyError as e:

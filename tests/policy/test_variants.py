@@ -17,9 +17,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from tests.policy.conftest import tables_from_rows
 from zhizao.policy import PolicyError, evaluate, load_library, load_policy, parse_policy
+from zhizao.policy.explain import explain, render
+from zhizao.policy_cli import policy_app
 
 HERE = Path(__file__).parent / "fixtures_variants"
 LIB_DIR = HERE / "lib"
@@ -353,3 +356,78 @@ def test_a_firm_whose_best_case_misses_70_is_not_eligible_in_guangdong_but_unkno
     prov = _sme_rows(tables, gd["specialized_sme_guangdong"], gd)["P46"]
     assert (nat["score_min"], nat["score_max"]) == (prov["score_min"], prov["score_max"]) == (46, 66)
     assert nat["verdict"] == "unknown" and prov["verdict"] == "not_eligible"
+
+
+# --- explanations ----------------------------------------------------------------------------
+
+def test_the_explanation_cites_the_variant_for_the_changed_part_and_the_base_for_the_rest(lib, prov):
+    e, inds = _firm("S65", 3e6)
+    tables = tables_from_rows([e], inds)
+    tree = explain(tables, prov, uscc="S65", year=Y, library=lib)
+    assert tree["verdict"] == "not_eligible"
+    assert tree["policy"]["extends"] == "vbase@v2" and "replaced scores" in tree["policy"]["changes"]
+    rules = {r["id"]: r for r in tree["rules"]}
+    prov_file, base_file = str(LIB_DIR / "vprov.yaml"), str(LIB_DIR / "vbase.yaml")
+    assert rules["rd_min"]["origin"] == f"{prov_file}:{prov.line_of('rules', 1)}"
+    assert rules["sme"]["origin"] == f"{base_file}:{prov.line_of('rules', 0)}"
+    assert tree["scores"]["origin"].startswith(prov_file + ":")
+    text = render(tree, lang="en")
+    assert f"[province art. 4 [U] · {prov_file}:{prov.line_of('rules', 1)}]" in text
+    assert f"[base art. 7 [U] · {base_file}:{prov.line_of('rules', 0)}]" in text
+    assert "(pass 70): " in text and f"[province art. 3 (pass mark 70) [U] · {prov_file}:" in text
+    assert "Extends: vbase@v2" in text and "dropped rules award" in text
+    assert "继承：vbase@v2" in render(tree, lang="zh")
+    assert [n["origin"] for n in tree["not_decidable"]] == [f"{base_file}:{prov.origin_of('not_decidable', 0)[1]}"]
+
+
+def test_the_guangdong_explanation_cites_its_pass_mark_and_the_national_file(gd):
+    tables = _sme_tables({"P66": ({}, {})})
+    p = gd["specialized_sme_guangdong"]
+    text = render(explain(tables, p, uscc="P66", year=Y, library=gd), lang="zh")
+    assert "（及格 70）" in text and f"· {EXAMPLES / GD_FILE}:{p.origin_of('scores')[1]}〕" in text
+    niche = next(i for i, r in enumerate(p.rules) if r.id == "niche_2y")
+    assert f"· zhizao/methods/policies/specialized_sme.yaml:{p.origin_of('rules', niche)[1]}〕" in text
+    assert "结论：无法判定" in text
+
+
+def test_the_explanation_of_a_policy_without_extends_cites_no_files(lib, base):
+    e, inds = _firm("S65", 3e6)
+    tree = explain(tables_from_rows([e], inds), base, uscc="S65", year=Y, library=lib)
+    assert tree["rules"][0]["origin"] == f"{LIB_DIR / 'vbase.yaml'}:{base.line_of('rules', 0)}"
+    assert "extends" not in tree["policy"]
+    text = render(tree, lang="en")
+    assert "vbase.yaml" not in text and "[base art. 7 [U]]" in text and "Extends" not in text
+
+
+# --- CLI -------------------------------------------------------------------------------------
+
+runner = CliRunner(env={"COLUMNS": "250"})
+
+
+def test_policy_list_marks_a_variant_with_what_it_extends():
+    result = runner.invoke(policy_app, ["list", "--library", str(LIB_DIR)])
+    assert result.exit_code == 0, result.output
+    assert "(extends vbase@v2)" in result.output and "(extends vbase@v1)" in result.output
+    assert "(extends specialized_sme@2022-63)" in result.output
+
+
+def test_policy_show_of_a_variant_names_the_base_the_changes_and_each_items_file():
+    result = runner.invoke(policy_app, ["show", "specialized_sme_guangdong", "--library", str(EXAMPLES)])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "继承 extends: specialized_sme@2022-63 (zhizao/methods/policies/specialized_sme.yaml)" in out
+    assert "dropped not_decidable provincial_pass_mark" in out and "replaced scores" in out
+    assert "及格 pass ≥ 70" in out and f"{EXAMPLES / GD_FILE}:" in out
+    assert "zhizao/methods/policies/specialized_sme.yaml:" in out and "文件 file" in out
+
+
+def test_policy_show_of_an_ordinary_policy_has_no_file_column():
+    result = runner.invoke(policy_app, ["show", "vbase", "--library", str(LIB_DIR)])
+    assert result.exit_code == 0, result.output
+    assert "文件 file" not in result.output and "继承 extends" not in result.output
+
+
+def test_policy_list_of_a_folder_with_a_broken_variant_fails_with_its_file_and_line(tmp_path):
+    _variant(tmp_path, HEAD.replace("extends: vbase", "extends: vbsae"))
+    result = runner.invoke(policy_app, ["list", "--library", str(tmp_path)])
+    assert result.exit_code == 1 and "vx.yaml:2: extends: unknown policy 'vbsae'" in result.output

@@ -16,6 +16,13 @@ tree of plain, JSON-serialisable dicts:
 * ``benefit``, ``budget``, ``requires`` (other policies' verdicts), ``not_decidable`` (conditions
   of the official text the data cannot decide: reported as not checked, never guessed).
 
+Every cited item also has ``origin`` (a ``not_decidable`` item: only for a variant): the
+``file:line`` it was read from (``Policy.origin_of``). For a
+province variant (``extends``, ``zhizao.policy.variants``) that is the variant's file for what it
+states and the base's file for what it inherits; ``policy`` then also has ``extends``, the base's
+``base_source`` and ``base_file``, and ``changes``; ``render`` cites the files only for a variant
+(the text of other policies is unchanged).
+
 The engine's evaluation row is authoritative for every verdict, rule, points and score; the
 comparison trees re-evaluate sub-expressions with ``zhizao.policy.expr.eval_row`` (same
 three-valued semantics) only to show the values of each side. ``render`` writes the tree as
@@ -188,6 +195,15 @@ def input_table_values(tables: dict, policy, uscc: str, year: int) -> dict:
     return env
 
 
+def _origin(policy, *loc) -> str | None:
+    """``file:line`` a part of the policy was read from (None for a policy built in code)."""
+    origin_of = getattr(policy, "origin_of", None)
+    if origin_of is None:
+        return None
+    file, line = origin_of(*loc)
+    return None if file is None else (f"{file}:{line}" if line else str(file))
+
+
 def _verdict_bool(v):
     return {"eligible": True, "not_eligible": False}.get(v)
 
@@ -344,6 +360,15 @@ def _policy_refs(policy) -> set[str] | None:
         return None
 
 
+def _variant_info(policy) -> dict:
+    """``extends``, ``base_source``, ``base_file`` and ``changes`` of a variant (else nothing)."""
+    base = getattr(policy, "base", None)
+    if base is None:
+        return {}
+    return {"extends": policy.extends, "base_source": base.source or "", "base_file": base.file,
+            "changes": [str(c) for c in policy.changes]}
+
+
 def _rule_value(row, rule_id):
     return row.get(f"rule_{rule_id}")
 
@@ -485,9 +510,12 @@ def explain(tables: dict | None, policy, *, uscc: str, year: int, library=None, 
         var_steps.append({"id": name, "name_zh": _get(var, "name_zh") or name, "name_en": _get(var, "name_en") or name,
                           "expr": _get(var, "expr"), "value": _jsonable(row.get(f"var_{name}")),
                           "unit": _get(var, "unit") or "plain", "changeable": bool(_get(var, "changeable", True)),
-                          "inputs": _inputs(_names(node), env, policy), "source": _get(var, "source") or ""})
+                          "inputs": _inputs(_names(node), env, policy), "source": _get(var, "source") or "",
+                          "origin": _origin(policy, "variables", name)})
 
     points = [_points_step(p, row, env, policy) for p in (_get(policy, "points") or [])]
+    for i, step in enumerate(points):
+        step["origin"] = _origin(policy, "points", i)
     scores = None
     sc = _get(policy, "scores")
     if sc is not None:
@@ -502,10 +530,14 @@ def explain(tables: dict | None, policy, *, uscc: str, year: int, library=None, 
         pass_mark = _get(sc, "pass_")
         passed = None if total is None else (total >= pass_mark and all(d["passed"] is not False for d in dims))
         scores = {"total": _jsonable(total), "pass": pass_mark, "passed": passed, "dimensions": dims,
-                  "source": _get(sc, "source") or ""}
+                  "source": _get(sc, "source") or "", "origin": _origin(policy, "scores")}
 
     roles = _roles(policy)
     rules = [_rule_step(r, row, env, policy, roles.get(_get(r, "id"), "other")) for r in (_get(policy, "rules") or [])]
+    for i, step in enumerate(rules):
+        step["origin"] = _origin(policy, "rules", i)
+        for j, e in enumerate(step["exceptions"]):
+            e["origin"] = _origin(policy, "rules", i, "exceptions", j)
     by_id = {s["id"]: s for s in rules}
 
     def rule_missing(rid, seen=()):
@@ -541,20 +573,25 @@ def explain(tables: dict | None, policy, *, uscc: str, year: int, library=None, 
     b = _get(policy, "benefit")
     if b is not None:
         benefit = {"amount_expr": str(_get(b, "amount")), "cap": _get(b, "cap"), "source": _get(b, "source") or "",
-                   "amount_yuan": _jsonable(row.get("benefit_yuan"))}
+                   "amount_yuan": _jsonable(row.get("benefit_yuan")), "origin": _origin(policy, "benefit")}
     budget = None
     bu = _get(policy, "budget")
     if bu is not None:
         budget = {"total": _get(bu, "total"), "order": _get(bu, "order"), "source": _get(bu, "source") or "",
-                  "rank": _jsonable(row.get("budget_rank")), "within_budget": _jsonable(row.get("within_budget"))}
+                  "rank": _jsonable(row.get("budget_rank")), "within_budget": _jsonable(row.get("within_budget")),
+                  "origin": _origin(policy, "budget")}
     not_decidable = [{"id": _get(n, "id"), "text_zh": _get(n, "text_zh") or _get(n, "id"),
                       "text_en": _get(n, "text_en") or _get(n, "text_zh") or _get(n, "id"),
                       "source": _get(n, "source") or "", "status": "not_checked"}
                      for n in (_get(policy, "not_decidable") or [])]
+    if getattr(policy, "extends", None):       # the items' shape of other policies is unchanged
+        for i, n in enumerate(not_decidable):
+            n["origin"] = _origin(policy, "not_decidable", i)
     return {
         "policy": {"id": policy.id, "version": str(_get(policy, "version") or ""),
                    "name_zh": _get(policy, "name_zh") or policy.id, "name_en": _get(policy, "name_en") or policy.id,
-                   "issuer": _get(policy, "issuer") or "", "source": _get(policy, "source") or ""},
+                   "issuer": _get(policy, "issuer") or "", "source": _get(policy, "source") or "",
+                   "origin": _origin(policy, "id"), **_variant_info(policy)},
         "enterprise": {"uscc": uscc, "name": row.get("name"), "region_code": row.get("region_code")},
         "year": year,
         "verdict": row.get("verdict"),
@@ -596,7 +633,13 @@ def _fmt_term(t: dict, lang: str) -> str:
     return f"{t['text']} = {format_value(v, 'bool' if isinstance(v, bool) else 'plain', lang)}"
 
 
-def _rule_line(s: dict, lang: str, by_id: dict) -> list[str]:
+def _cite(d: dict, zh: bool, files: bool) -> str:
+    """``〔clause〕`` (zh) or ``[clause]`` (en); with ``files`` (a variant) the file and line too."""
+    where = f" · {d['origin']}" if files and d.get("origin") else ""
+    return f"〔{d['source']}{where}〕" if zh else f"[{d['source']}{where}]"
+
+
+def _rule_line(s: dict, lang: str, by_id: dict, files: bool = False) -> list[str]:
     zh = lang == "zh"
     name = s["name_zh"] if zh else s["name_en"]
     lines = []
@@ -617,12 +660,12 @@ def _rule_line(s: dict, lang: str, by_id: dict) -> list[str]:
     for e in s["exceptions"]:
         if e["decided"]:
             lines.append(f"      ↳ {'例外条款生效' if zh else 'exception applies'}：{e['id']}（{e['when']}）→ "
-                         f"{format_value(e['outcome'], 'bool', lang)}  〔{e['source']}〕" if zh else
+                         f"{format_value(e['outcome'], 'bool', lang)}  {_cite(e, zh, files)}" if zh else
                          f"      ↳ exception applies: {e['id']} ({e['when']}) → "
-                         f"{format_value(e['outcome'], 'bool', lang)}  [{e['source']}]")
+                         f"{format_value(e['outcome'], 'bool', lang)}  {_cite(e, zh, files)}")
     if s["missing"]:
         lines.append(("      缺失数据：" if zh else "      missing: ") + ", ".join(s["missing"]))
-    lines.append(f"      〔{s['source']}〕" if zh else f"      [{s['source']}]")
+    lines.append(f"      {_cite(s, zh, files)}")
     return lines
 
 
@@ -639,6 +682,11 @@ def render(tree: dict, lang: str = "zh") -> str:
         vline += f"（{route['name_zh']}）" if zh else f" (route: {route['name_en']})"
     lines.append(vline)
     lines.append(("依据：" if zh else "Basis: ") + p["source"] + (f"；发文机关：{p['issuer']}" if zh and p["issuer"] else ""))
+    files = bool(p.get("extends"))
+    if files:
+        lines.append((f"继承：{p['extends']}（{p['base_file']}）〔{p['base_source']}〕；本文件 {p['origin']} 的变更："
+                      if zh else f"Extends: {p['extends']} ({p['base_file']}) [{p['base_source']}]; changes in "
+                      f"{p['origin']}: ") + ("、" if zh else ", ").join(p["changes"]))
     if tree["missing"]:
         lines.append(("缺失数据（导致无法判定）：" if zh else "Missing inputs: ") + ", ".join(tree["missing"]))
     if tree["conflict"]:
@@ -651,7 +699,7 @@ def render(tree: dict, lang: str = "zh") -> str:
     if floor_ids:
         lines.append("基本条件（须全部满足）：" if zh else "Floor (all must hold):")
         for rid in floor_ids:
-            lines += _rule_line(by_id[rid], lang, by_id)
+            lines += _rule_line(by_id[rid], lang, by_id, files)
     if tree["eligibility"]["routes"]:
         lines.append("认定途径（满足其一）：" if zh else "Routes (one must pass):")
         for r in tree["eligibility"]["routes"]:
@@ -666,12 +714,12 @@ def render(tree: dict, lang: str = "zh") -> str:
                 lines.append(f"  {_MARK[r['status']]} {name}" + (f"（规则 {r['rule']}）" if zh else f" (rule {r['rule']})"))
                 sub = by_id.get(r["rule"])
                 if sub is not None and r["rule"] not in floor_ids:
-                    lines += ["  " + x for x in _rule_line(sub, lang, by_id)]
+                    lines += ["  " + x for x in _rule_line(sub, lang, by_id, files)]
     others = [s for s in tree["rules"] if s["role"] == "other"]
     if others:
         lines.append("其他条款：" if zh else "Other rules:")
         for s in others:
-            lines += _rule_line(s, lang, by_id)
+            lines += _rule_line(s, lang, by_id, files)
     if tree["variables"]:
         lines.append("派生变量：" if zh else "Derived variables:")
         for v in tree["variables"]:
@@ -679,7 +727,7 @@ def render(tree: dict, lang: str = "zh") -> str:
             name = v["name_zh"] if zh else v["name_en"]
             lines.append(f"  {name} {v['id']} = {v['expr']} = {format_value(v['value'], v['unit'], lang)}"
                          + (f"（{ins}）" if zh and ins else f" ({ins})" if ins else "")
-                         + (f"  〔{v['source']}〕" if zh else f"  [{v['source']}]"))
+                         + f"  {_cite(v, zh, files)}")
     if tree["points"]:
         lines.append("评分：" if zh else "Points:")
         for pt in tree["points"]:
@@ -694,15 +742,15 @@ def render(tree: dict, lang: str = "zh") -> str:
                     band = (f"[{cmp} {format_value(t, pt['unit'], lang)}]" if t is not None else
                             ("[其他]" if zh else "[else]"))
                 lines.append(f"  {name}：{pt['of']} = {format_value(pt['value'], pt['unit'], lang)} {band} → {got}{unit}"
-                             f"（满分 {pt['max']:g}）〔{pt['source']}〕" if zh else
+                             f"（满分 {pt['max']:g}）{_cite(pt, zh, files)}" if zh else
                              f"  {name}: {pt['of']} = {format_value(pt['value'], pt['unit'], lang)} {band} → {got}{unit}"
-                             f" (max {pt['max']:g}) [{pt['source']}]")
+                             f" (max {pt['max']:g}) {_cite(pt, zh, files)}")
             else:
                 case = pt["cases"][pt["matched"]] if pt["matched"] is not None else None
                 cond = ("其他" if zh else "else") if case is not None and case["when"] is None else \
                     (case["when"] if case else "—")
-                lines.append(f"  {name}：{cond} → {got}{unit}（满分 {pt['max']:g}）〔{pt['source']}〕" if zh else
-                             f"  {name}: {cond} → {got}{unit} (max {pt['max']:g}) [{pt['source']}]")
+                lines.append(f"  {name}：{cond} → {got}{unit}（满分 {pt['max']:g}）{_cite(pt, zh, files)}" if zh else
+                             f"  {name}: {cond} → {got}{unit} (max {pt['max']:g}) {_cite(pt, zh, files)}")
         s = tree["scores"]
         if s:
             dims = "；".join(f"{d['name_zh'] if zh else d['name_en']} "
@@ -710,15 +758,15 @@ def render(tree: dict, lang: str = "zh") -> str:
                             + (f"（最低 {d['min']:g}）" if zh and d["min"] is not None else
                                f" (min {d['min']:g})" if d["min"] is not None else "") for d in s["dimensions"])
             total = "—" if s["total"] is None else f"{s['total']:g}"
-            lines.append(f"  总分 {total}（及格 {s['pass']:g}）：{dims}  〔{s['source']}〕" if zh else
-                         f"  Total {total} (pass {s['pass']:g}): {dims}  [{s['source']}]")
+            lines.append(f"  总分 {total}（及格 {s['pass']:g}）：{dims}  {_cite(s, zh, files)}" if zh else
+                         f"  Total {total} (pass {s['pass']:g}): {dims}  {_cite(s, zh, files)}")
     if tree["benefit"]:
         b = tree["benefit"]
         amt = format_value(b["amount_yuan"], "money", lang) if b["amount_yuan"] is not None else "—"
         cap = f"，上限 {format_value(b['cap'], 'money', lang)}" if zh and b["cap"] else \
             (f", cap {format_value(b['cap'], 'money', lang)}" if b["cap"] else "")
-        lines.append(f"兑现金额：{amt}（{b['amount_expr']}{cap}）〔{b['source']}〕" if zh else
-                     f"Benefit: {amt} ({b['amount_expr']}{cap}) [{b['source']}]")
+        lines.append(f"兑现金额：{amt}（{b['amount_expr']}{cap}）{_cite(b, zh, files)}" if zh else
+                     f"Benefit: {amt} ({b['amount_expr']}{cap}) {_cite(b, zh, files)}")
     if tree["budget"] and tree["budget"]["rank"] is not None:
         bu = tree["budget"]
         inside = format_value(bu["within_budget"], "bool", lang)
@@ -729,6 +777,6 @@ def render(tree: dict, lang: str = "zh") -> str:
         lines.append("未核验条件（数据无法判断，需人工核实）：" if zh else
                      "Not checked (the data cannot decide; verify by hand):")
         for n in tree["not_decidable"]:
-            lines.append(f"  - {n['text_zh'] if zh else n['text_en']}〔{n['source']}〕" if zh else
-                         f"  - {n['text_en']} [{n['source']}]")
+            lines.append(f"  - {n['text_zh']}{_cite(n, zh, files)}" if zh else
+                         f"  - {n['text_en']} {_cite(n, zh, files)}")
     return "\n".join(lines)
