@@ -270,7 +270,10 @@ def _print_check(ev, gaps, p, year: int, synthetic: bool) -> None:
         t.add_row(VERDICT_LABELS[v], f"{counts.get(v, 0):,}", f"{counts.get(v, 0) / n:.1%}")
     t.add_row("合计 total", f"{ev.num_rows:,}", "")
     out.print(t)
-    if "benefit_yuan" in ev.column_names and counts.get("eligible"):
+    if p.benefit is None and counts.get("eligible"):
+        out.print(f"无资金兑现 no money attached: {counts['eligible']:,} enterprises qualify for the status "
+                  "(认定), the policy file states no amount")
+    elif "benefit_yuan" in ev.column_names and counts.get("eligible"):
         total = pc.sum(ev.column("benefit_yuan")).as_py() or 0.0
         if p.benefit is not None and p.benefit.kind == "charge":   # benefit_yuan < 0: what they pay
             line = f"加收金额 charged: {-total:,.0f} 元 yuan from {counts['eligible']:,} enterprises"

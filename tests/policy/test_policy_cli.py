@@ -159,6 +159,20 @@ def test_check_on_a_synthetic_province_says_so(synth_db, tmp_path):
     assert n == query(path, f"SELECT count(*) FROM indicators WHERE year = {latest}")[0][0]
 
 
+def test_check_of_a_recognition_policy_says_no_money_is_attached(synth_db, tmp_path):
+    # 创新型中小企业 is a status (认定) with no amount: no "0 元 benefit" line
+    import shutil
+
+    path = tmp_path / "w.duckdb"
+    shutil.copy(synth_db, path)
+    result = run("check", "innovative_sme", "--db", path)
+    assert result.exit_code == 0, result.output
+    eligible = query(path, "SELECT count(*) FROM result_policy_innovative_sme WHERE verdict = 'eligible'")[0][0]
+    assert eligible > 0
+    assert f"无资金兑现 no money attached: {eligible:,} enterprises" in result.output
+    assert "兑现金额" not in result.output
+
+
 def test_explain_prints_the_tree_and_the_gap_in_chinese(db):
     result = run("explain", "p3_grant", uscc("RDGAP"), "--library", DIR, "--db", db)
     assert result.exit_code == 0, result.output
