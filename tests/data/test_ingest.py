@@ -364,6 +364,35 @@ def test_parquet_file_imports_and_numbers_its_records(ingest_wh, tmp_path, inges
     assert ind[(u[0], 2023)]["revenue"] == 1.5e6 and ind[(u[0], 2023)]["above_scale"] is True
 
 
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_the_value_none_of_a_level_column_is_kept_not_read_as_empty(ingest_wh, tmp_path, ingest_usccs, ingest_now,
+                                                                   suffix):
+    # `none` (无: no award, no R&D institution, no tier) is an allowed value of these columns; read
+    # as an empty cell it would turn "has none" into "unknown" (the demo's policy verdicts did)
+    u = ingest_usccs
+    cells = ["none", "NONE", "无", "", "-", "provincial"]
+    want = ["none", "none", "none", None, None, "provincial"]
+    rows = {"统一社会信用代码": u[:6], "企业名称": [f"（合成）企业{i}" for i in range(6)],
+            "行政区划代码": ["330481"] * 6, "行业代码": ["3311"] * 6,
+            "近三年科技奖励级别": cells, "研发机构级别": cells, "质量奖级别": cells}
+    path = tmp_path / f"企业.{suffix}"
+    if suffix == "csv":
+        lines = [",".join(rows)] + [",".join(str(rows[k][i]) for k in rows) for i in range(6)]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    else:
+        pq.write_table(pa.table({k: pa.array(v, pa.string()) for k, v in rows.items()}), path)
+    report = import_files(ingest_wh, [path], now=ingest_now)
+    assert problems(report) == set()
+    ent = stored(ingest_wh, "enterprises")
+    for col in ("st_award_level", "rd_institution_level", "quality_award_level"):
+        assert [ent[x][col] for x in u[:6]] == want, col
+
+
+def test_empty_spellings_still_empty_other_text_columns():
+    assert clean_text(pa.array(["none", " - ", "x"])).to_pylist() == [None, None, "x"]
+    assert clean_text(pa.array(["none", " - ", "x"]), frozenset({"none"})).to_pylist() == ["none", None, "x"]
+
+
 # -- upsert semantics ------------------------------------------------------------------------------
 
 

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from zhizao.data.ingest.headers import SheetLayout, data_table, layout
-from zhizao.data.ingest.parse import Issue, clean_text, parse_column, plain_numbers
+from zhizao.data.ingest.parse import Issue, clean_text, kept_tokens, parse_column, plain_numbers
 from zhizao.data.ingest.readers import ImportFailed, ImportFileError, NeedSlowPath, RawSheet, open_source
 from zhizao.data.ingest.reasons import reason_texts
 from zhizao.data.ingest.report import ImportReport, SheetReport
@@ -206,6 +206,7 @@ class _Context:
         unnamed_with_data: set[int] = set()
         numeric = {f.position for f in lay.fields if f.column.dtype in ("float64", "int64")}
         mapped = {f.position for f in lay.fields}
+        keep = {f.position: kept_tokens(f.column) for f in lay.fields if f.column.allowed}
         for batch in sheet.batches(lay.data_start, lay.ncols):
             nonempty = None
             cleaned: dict[int, pa.Array] = {}
@@ -215,7 +216,7 @@ class _Context:
                 if j in numeric and (p := plain_numbers(col)) is not None:
                     c, plain[j] = col, p
                 else:
-                    c = clean_text(col) if j in mapped else col
+                    c = clean_text(col, keep.get(j, frozenset())) if j in mapped else col
                 if j in mapped:
                     cleaned[j] = c
                 has = pc.greater(pc.utf8_length(pc.utf8_trim_whitespace(c)), 0).fill_null(False) if j not in mapped \

@@ -58,12 +58,24 @@ def _nfkc(a: pa.Array) -> pa.Array:
     return pc.utf8_normalize(a, "NFKC")
 
 
-def clean_text(a: pa.Array) -> pa.Array:
-    """Trim (incl. full-width spaces); the empty spellings become null."""
+def kept_tokens(col: Column) -> frozenset[str]:
+    """The empty spellings that are a value of ``col``: ``none`` (无) is an allowed value of the
+    R&D-institution, award and tier columns, so there a cell ``none`` is kept, not emptied."""
+    if not col.allowed:
+        return frozenset()
+    spellings = set(allowed_spellings(col)[0])
+    return frozenset(t for t in NULL_TOKENS if normalize_token(t) in spellings)
+
+
+def clean_text(a: pa.Array, keep: frozenset[str] = frozenset()) -> pa.Array:
+    """Trim (incl. full-width spaces); the empty spellings become null, except those in ``keep``
+    (lower case; see ``kept_tokens``)."""
     if a.null_count == len(a):
         return a
     t = pc.utf8_trim_whitespace(a)
-    empty = pc.is_in(t, value_set=_NULL_SET)
+    nulls = _NULL_SET if not keep else pa.array([x for x in _NULL_SET.to_pylist() if x.lower() not in keep],
+                                                pa.string())
+    empty = pc.is_in(t, value_set=nulls)
     if _any(empty):
         t = pc.if_else(empty, pa.scalar(None, pa.string()), t)
     return t
