@@ -388,6 +388,20 @@ def test_the_value_none_of_a_level_column_is_kept_not_read_as_empty(ingest_wh, t
         assert [ent[x][col] for x in u[:6]] == want, col
 
 
+def test_no_certification_is_a_value_and_an_empty_cell_is_unknown(ingest_wh, tmp_path, ingest_usccs, ingest_now):
+    u = ingest_usccs
+    cells = ["none", "无", " None ", "", "ISO9001;ISO14001", "-"]
+    want = ["none", "none", "none", None, "ISO9001;ISO14001", None]
+    lines = ["统一社会信用代码,企业名称,行政区划代码,行业代码,管理体系认证"]
+    lines += [f"{u[i]},（合成）企业{i},330481,3311,{c}" for i, c in enumerate(cells)]
+    path = tmp_path / "企业.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = import_files(ingest_wh, [path], now=ingest_now)
+    assert problems(report) == set()
+    ent = stored(ingest_wh, "enterprises")
+    assert [ent[x]["certifications"] for x in u[:6]] == want
+
+
 def test_empty_spellings_still_empty_other_text_columns():
     assert clean_text(pa.array(["none", " - ", "x"])).to_pylist() == [None, None, "x"]
     assert clean_text(pa.array(["none", " - ", "x"]), frozenset({"none"})).to_pylist() == ["none", None, "x"]

@@ -83,6 +83,7 @@ def test_not_specialized_by_the_data_and_not_certified_is_not_eligible():
     ({}, {"revenue": 6.3009e7}, "main_share_70"),                 # 69.99%
     ({}, {"main_revenue": 4.4099e7}, "growth_5"),                  # average growth just below 5%
     ({"certifications": ""}, {}, "certification"),
+    ({"certifications": "none"}, {}, "certification"),              # 无: known, no certificate
     ({}, {"total_liabilities": 7.001e7}, "debt_70"),
     ({"niche_market_share": 0.0999}, {}, "market_share_10"),
     ({"own_brand": False}, {}, "brand"),

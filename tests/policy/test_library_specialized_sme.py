@@ -170,6 +170,8 @@ def test_digital_level_points(level, points):
     ({}, 0),
     ({"own_brand": True}, 3),
     ({"certifications": "ISO9001"}, 3),
+    ({"certifications": "none"}, 0),                                 # 无: known, no certificate
+    ({"certifications": None, "own_brand": False}, None),          # not reported: unknown
     ({"quality_award_level": "provincial"}, 3),
     ({"quality_award_level": "municipal"}, 0),
     ({"standards_drafted": 2, "certifications": "ISO9001;ISO14001"}, 5),

@@ -50,6 +50,9 @@ class Column:
     code: CodeKind | None = None
     aliases: tuple[str, ...] = ()
     description: str = ""
+    #: spellings that mean "none" in a free-text list column (stored as ``none``; an empty cell
+    #: stays unknown): a spreadsheet cannot tell "no certification" from "not reported" otherwise
+    none_spellings: tuple[str, ...] = ()
 
     @property
     def canonical_unit(self) -> str:
@@ -168,7 +171,9 @@ ENTERPRISES = Table(
            "below_municipal / none (63号 annex 2, 创新能力)"),
         _c("certifications", "string", "管理体系认证", "certifications",
            aliases=("认证", "质量管理体系认证", "certification"),
-           description="semicolon-separated list, e.g. ISO9001;ISO14001;IATF16949"),
+           none_spellings=("none", "无", "没有", "未认证"),
+           description="semicolon-separated list, e.g. ISO9001;ISO14001;IATF16949; `none` (无) = no "
+           "certification, an empty cell = not reported"),
         _c("own_brand", "bool", "自主品牌", "own brand", aliases=("是否拥有自主品牌",)),
         _c("standards_drafted", "int64", "参与制定标准数", "standards drafted", unit="count", min=0, max=10_000,
            aliases=("主导或参与制定标准",)),

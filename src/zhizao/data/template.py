@@ -309,7 +309,8 @@ def render_data_format_md() -> str:
         "",
         f"- Empty: an empty cell or one of {', '.join(f'`{t}`' for t in NULL_TOKENS if t)} (surrounding spaces, "
         "including full-width ones, are ignored) — except where the spelling is a value of the column: `none` "
-        "(无) is a level of the award, R&D-institution and tier columns, and there it is kept.",
+        "(无) is a level of the award, R&D-institution and tier columns and means \"no certificate\" in "
+        "`certifications` (also `无`, `没有`, `未认证`), and there it is kept.",
         "- Numbers: `1234.5`, `1,234.5`, full-width digits (`１２３`), `¥1,200`, `(1,234)` (negative), "
         "`1.2e5`. A percentage `3.5%` is 0.035 in a share column and 3.5 in a percent column; elsewhere it is "
         "`bad_number`. Integer columns accept `12` and `12.0`, not `12.5`. Values are converted to the canonical "

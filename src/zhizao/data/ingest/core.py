@@ -206,7 +206,7 @@ class _Context:
         unnamed_with_data: set[int] = set()
         numeric = {f.position for f in lay.fields if f.column.dtype in ("float64", "int64")}
         mapped = {f.position for f in lay.fields}
-        keep = {f.position: kept_tokens(f.column) for f in lay.fields if f.column.allowed}
+        keep = {f.position: kept_tokens(f.column) for f in lay.fields if f.column.allowed or f.column.none_spellings}
         for batch in sheet.batches(lay.data_start, lay.ncols):
             nonempty = None
             cleaned: dict[int, pa.Array] = {}

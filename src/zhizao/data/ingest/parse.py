@@ -60,11 +60,22 @@ def _nfkc(a: pa.Array) -> pa.Array:
 
 def kept_tokens(col: Column) -> frozenset[str]:
     """The empty spellings that are a value of ``col``: ``none`` (无) is an allowed value of the
-    R&D-institution, award and tier columns, so there a cell ``none`` is kept, not emptied."""
+    R&D-institution, award and tier columns and a ``none_spellings`` entry of certifications, so
+    there a cell ``none`` is kept, not emptied."""
+    if col.none_spellings:
+        return frozenset(t for t in NULL_TOKENS if t in {s.lower() for s in col.none_spellings})
     if not col.allowed:
         return frozenset()
     spellings = set(allowed_spellings(col)[0])
     return frozenset(t for t in NULL_TOKENS if normalize_token(t) in spellings)
+
+
+def parse_none_list(col: Column, a: pa.Array) -> pa.Array:
+    """A free-text list column with a "none" value (``col.none_spellings``): those spellings
+    (any case, surrounding spaces ignored) become ``none``; other text is kept as it is."""
+    folded = pc.utf8_lower(pc.utf8_trim_whitespace(_nfkc(a)))
+    is_none = pc.is_in(folded, value_set=pa.array([s.lower() for s in col.none_spellings], pa.string()))
+    return pc.if_else(pc.fill_null(is_none, False), pa.scalar("none", pa.string()), a)
 
 
 def clean_text(a: pa.Array, keep: frozenset[str] = frozenset()) -> pa.Array:
@@ -269,6 +280,8 @@ def parse_column(col: Column, a: pa.Array, factor: float,
         return pc.cast(d, pa.timestamp("us")), issues
     if col.allowed:
         return parse_allowed(col, a)
+    if col.none_spellings:
+        return parse_none_list(col, a), []
     if col.name == "period":
         return parse_period(col, a)
     return a, []

@@ -130,7 +130,8 @@ def build_enterprises(uscc: pa.Array, pop: Population, tr: Traits, panel: Panel,
         if name == "ISO9001":
             hit |= lgc
         bits |= hit.astype(np.int64) << b
-    combos = [";".join(c for b, c in enumerate(CERT_ORDER) if k >> b & 1) for k in range(1 << len(CERT_ORDER))]
+    combos = [";".join(c for b, c in enumerate(CERT_ORDER) if k >> b & 1) or "none"  # none: known, no certificate
+              for k in range(1 << len(CERT_ORDER))]
     certs = take_strings(combos, bits, null("certifications"))
 
     own_brand = rng.random(n) < np.where(above, 0.6, 0.25)
