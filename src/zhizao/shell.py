@@ -18,7 +18,6 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 SYNTHETIC_NOTE = "合成数据（非真实企业） / synthetic data, not real enterprises"
 
 
-
 def fit_table(console: Console, table):
     """Make ``table`` lose no characters on a narrow terminal, and return it.
 
