@@ -2,6 +2,7 @@
 
 import io
 
+from rich.cells import cell_len
 from rich.table import Table
 
 from zhizao.shell import _Console
@@ -31,17 +32,29 @@ def test_numbers_are_never_cut_and_text_wraps_instead_of_ending_in_an_ellipsis()
         for number in ("1,612", "5,396", "7,092", "1,333", "15,433", "1,158", "3,285"):
             assert number in text, (width, number)
         # the long label is all there, wrapped over the lines of its cell
-        first = "".join(line.split("│")[1].replace(" ", "") for line in text.splitlines() if line.startswith("│"))
-        assert "规下企业（3亩及以上）below_scale_large" in first, (width, first)
+        col = 2 if "one record per block" in text else 1      # expanded: the value column
+        cells = "".join(line.split("│")[col].replace(" ", "") for line in text.splitlines() if line.startswith("│"))
+        assert "规下企业（3亩及以上）below_scale_large" in cells, (width, cells)
+
+
+def test_a_table_that_can_be_refitted_stays_a_table():
+    assert "one record per block" not in _render(60)
+    assert "one record per block" in _render(40)
 
 
 def test_a_wide_terminal_shows_each_row_on_one_line():
     text = _render(200)
     assert "规下企业（3亩及以上） below_scale_large" in text
-    assert max(len(line) for line in text.splitlines()) < 200
+    assert max(cell_len(line) for line in text.splitlines()) < 200
 
 
-def test_a_table_that_cannot_fit_is_printed_at_the_width_it_needs():
+def test_a_table_that_cannot_fit_is_printed_one_record_at_a_time():
     text = _render(30)
-    assert max(len(line) for line in text.splitlines()) > 30
-    assert "15,433" in text
+    assert "one record per block" in text
+    body = [line for line in text.splitlines() if line[:1] in "┌│├└"]
+    assert body and max(cell_len(line) for line in body) <= 30
+    assert "…" not in text
+    for number in ("1,612", "15,433", "3,285"):
+        assert number in text
+    # each record is its own block: a header line per column, the value beside it
+    assert text.count("15,433") == 1 and text.count("3,285") == 1

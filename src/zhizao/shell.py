@@ -26,8 +26,8 @@ def fit_table(console: Console, table):
     terminal: numbers (right-aligned columns) keep their full width and give up the rest (their
     headers wrap at spaces), so the space goes to the text, which wraps onto more lines instead
     of being cut (also in columns marked ``no_wrap``). A table that still cannot fit is printed
-    at the width it needs by the console (the terminal wraps or scrolls the lines; ``--xlsx``
-    where a command has it gives the same figures as a sheet).
+    one record at a time by the console (``expanded``; ``--xlsx`` where a command has it gives
+    the table as a sheet).
     """
     from rich.cells import cell_len
     from rich.measure import Measurement
@@ -52,20 +52,45 @@ def fit_table(console: Console, table):
     return table
 
 
+_TEXT_MIN = 8  # cells below which a wrapped text column stops being readable
+
+
+def _least_width(table) -> int:
+    """The narrowest a refitted table can be drawn: its numbers at full width, each text column at
+    ``_TEXT_MIN`` (folded), plus padding and borders."""
+    widths = [(c.min_width or 0) if c.justify == "right" else _TEXT_MIN for c in table.columns]
+    return sum(widths) + 3 * len(widths) + 1
+
+
+def expanded(table):
+    """``table`` one record at a time (as psql's expanded display): a two-column table of header
+    and value per row, records separated by a line — for a table too wide for the terminal."""
+    from rich.table import Table
+
+    headers = [str(c.header) for c in table.columns]
+    title = f"{table.title} " if table.title else ""
+    t = Table(title=f"{title}(逐条显示 one record per block: the table is wider than the terminal)",
+              show_header=False)
+    t.add_column(style="bold", overflow="fold")
+    t.add_column(overflow="fold")
+    for i, row in enumerate(zip(*(list(c.cells) for c in table.columns))):
+        if i:
+            t.add_section()
+        for h, v in zip(headers, row):
+            t.add_row(h, v)
+    return t
+
+
 class _Console(Console):
-    """A console whose tables lose no characters (``fit_table``)."""
+    """A console whose tables lose no characters (``fit_table``; ``expanded`` where even a
+    refitted table is wider than the terminal)."""
 
     def print(self, *objects, **kwargs) -> None:  # noqa: A003 - Rich's name
-        from rich.measure import Measurement
         from rich.table import Table
 
-        tables = [fit_table(self, o) for o in objects if isinstance(o, Table)]
-        if tables and kwargs.get("width") is None:
-            wide = self.options.update_width(100_000)
-            need = max(Measurement.get(self, wide, t).minimum for t in tables)
-            if need > self.width:
-                kwargs["width"] = need
-                kwargs.setdefault("crop", False)
+        if kwargs.get("width") is None and any(isinstance(o, Table) for o in objects):
+            objects = tuple((expanded(o) if _least_width(fit_table(self, o)) > self.width else o)
+                            if isinstance(o, Table) else o for o in objects)
         super().print(*objects, **kwargs)
 
 
