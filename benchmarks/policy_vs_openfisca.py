@@ -20,10 +20,10 @@ as an Arrow table; each is timed ``--repeat`` times from scratch, the ways takin
   enterprise attributes on one enterprise × year row, a documented input form of ``evaluate``),
   ``evaluate(...).select("uscc", "verdict", "score").to_pyarrow()``.
 * OpenFisca — openfisca-core 46.0.1 with the same rules written as OpenFisca variables and
-  parameters (``benchmarks/openfisca_model/``): the TaxBenefitSystem built, the file read with
-  PyArrow, each year's columns aligned to the enterprises of year Y with NumPy, a fresh
-  simulation with ``set_input`` per variable and period, ``calculate("verdict")`` and
-  ``calculate("score")`` (cold cache).
+  parameters (``benchmarks/openfisca_model/``): the TaxBenefitSystem built, each year's columns
+  read with PyArrow's dataset scanner and aligned to the enterprises of year Y by a PyArrow hash
+  join, a fresh simulation with ``set_input`` per variable and period, ``calculate("verdict")``
+  and ``calculate("score")`` (cold cache).
 * SQL floor — one hand-written DuckDB query over ``read_parquet`` (thresholds as literals).
 
 DuckDB uses every core; OpenFisca's NumPy formulas run on one. All three read the enterprise
@@ -194,28 +194,30 @@ def _floats(col) -> np.ndarray:
 
 
 def run_openfisca(path: Path, year: int, phases: dict | None = None) -> pa.Table:
+    import pyarrow.dataset as ds
+
     from openfisca_model import InnovativeSMESystem, build_simulation
 
     t0 = time.perf_counter()
     system = InnovativeSMESystem()
     t1 = time.perf_counter()
-    table = pq.read_table(path, columns=["uscc", "year", *INDICATOR_LAGS, *ENTERPRISE_COLS[2:]])
-    years = table.column("year")
-    cur = table.filter(pc.equal(years, year))
+    # each year read with only its columns (PyArrow's dataset scanner, filter pushed to the
+    # row groups), the earlier years aligned to the enterprises of year Y by a hash join
+    # (PyArrow, multi-threaded): 0.9 s at 1,000,000 against 1.9 s for pc.index_in per year
+    data = ds.dataset(path)
+    cur = data.to_table(columns=["uscc", *INDICATOR_LAGS, *ENTERPRISE_COLS[2:]], filter=pc.field("year") == year)
     uscc = cur.column("uscc")
-    inputs: dict[str, dict[str, np.ndarray]] = {}
-    for col, lags in INDICATOR_LAGS.items():
-        inputs[col] = {str(year): _floats(cur.column(col))}
+    inputs: dict[str, dict[str, np.ndarray]] = {col: {str(year): _floats(cur.column(col))} for col in INDICATOR_LAGS}
+    rows = pa.table({"uscc": uscc, "_row": pa.array(np.arange(cur.num_rows))})
     for k in (1, 2):
-        prev = table.filter(pc.equal(years, year - k))
-        pos = pc.index_in(uscc, value_set=prev.column("uscc"))          # row of Y−k per enterprise of Y
-        found = pc.is_valid(pos).to_numpy(zero_copy_only=False)
-        pos = pos.fill_null(0).to_numpy(zero_copy_only=False)
-        for col, lags in INDICATOR_LAGS.items():
-            if k in lags:
-                arr = np.full(len(uscc), np.nan)
-                arr[found] = _floats(prev.column(col))[pos[found]]
-                inputs[col][str(year - k)] = arr
+        cols = [c for c, lags in INDICATOR_LAGS.items() if k in lags]
+        prev = data.to_table(columns=["uscc", *cols], filter=pc.field("year") == year - k)
+        joined = rows.join(prev, "uscc", join_type="left outer")      # one row per enterprise of Y
+        at = joined.column("_row").to_numpy()
+        for col in cols:
+            arr = np.empty(cur.num_rows)
+            arr[at] = _floats(joined.column(col))                      # null → NaN (unknown)
+            inputs[col][str(year - k)] = arr
     for col in BOOL_ATTRS:
         inputs[col] = {"ETERNITY": _floats(cur.column(col))}
     for col in LEVEL_ATTRS:
