@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zhizao.policy import expr as E
-from zhizao.policy.model import (ENTERPRISE_COLUMNS, INDICATOR_COLUMNS, Policy, PolicyError, _files,
+from zhizao.policy.model import (ENTERPRISE_COLUMNS, INDICATOR_COLUMNS, Policy, PolicyError, _files, find_cycle,
                                  _shipped_origin, load_policy, pick_version, policies_dir, read_file)
 
 __all__ = ["Library", "Dependencies", "load_library", "dependencies", "evaluation_order", "inputs",
@@ -112,37 +112,11 @@ def _check_references(lib: Library) -> None:
                                   f"policy {p.id} refers to unknown policy {ref!r}: expected one of "
                                   f"{', '.join(lib) or 'none'}")
     edges = {pid: sorted({r for v in lib.versions(pid) for r in v.required_policies}) for pid in lib}
-    cycle = _find_cycle(edges)
+    cycle = find_cycle(edges)
     if cycle:
         first = lib[cycle[0]]
         raise PolicyError(first.file, _ref_line(first, cycle[1]),
                           "policies refer to each other in a cycle: " + " → ".join(cycle))
-
-
-def _find_cycle(edges: Mapping[str, list[str]]) -> list[str] | None:
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(n):
-        state[n] = 1
-        stack.append(n)
-        for m in edges.get(n, []):
-            if state.get(m) == 1:
-                return stack[stack.index(m):] + [m]
-            if m not in state:
-                found = visit(m)
-                if found:
-                    return found
-        stack.pop()
-        state[n] = 2
-        return None
-
-    for n in sorted(edges):
-        if n not in state:
-            found = visit(n)
-            if found:
-                return found
-    return None
 
 
 def evaluation_order(policy: Policy, library: Library | None, *, year: int | None = None) -> list[Policy]:

@@ -811,33 +811,38 @@ def _semantic_check(p: Policy) -> tuple[dict, dict]:  # noqa: C901 - one pass ov
     return var_types, refs
 
 
-def _rule_cycle(rules) -> list[str] | None:
-    by_id = {r.id: r for r in rules}
+def find_cycle(edges: Mapping[str, list[str]], order=None) -> list[str] | None:
+    """A cycle of the directed graph ``edges`` (node → nodes it refers to; nodes outside ``edges``
+    are leaves), as ``[a, b, …, a]``, or None. Depth-first from the nodes in ``order`` (default:
+    sorted), so the same graph always reports the same cycle."""
     state: dict[str, int] = {}
     stack: list[str] = []
 
-    def visit(rid):
-        state[rid] = 1
-        stack.append(rid)
-        for x in by_id[rid].refs:
-            if x not in by_id:
-                continue
-            if state.get(x) == 1:
-                return stack[stack.index(x):] + [x]
-            if x not in state:
-                found = visit(x)
+    def visit(n):
+        state[n] = 1
+        stack.append(n)
+        for m in edges.get(n, []):
+            if state.get(m) == 1:
+                return stack[stack.index(m):] + [m]
+            if m not in state:
+                found = visit(m)
                 if found:
                     return found
         stack.pop()
-        state[rid] = 2
+        state[n] = 2
         return None
 
-    for r in rules:
-        if r.id not in state:
-            found = visit(r.id)
+    for n in (sorted(edges) if order is None else order):
+        if n not in state:
+            found = visit(n)
             if found:
                 return found
     return None
+
+
+def _rule_cycle(rules) -> list[str] | None:
+    ids = {r.id for r in rules}
+    return find_cycle({r.id: [x for x in r.refs if x in ids] for r in rules}, [r.id for r in rules])
 
 
 # --- YAML → Policy, with lines ----------------------------------------------------------------
