@@ -58,7 +58,7 @@ def spark_session(tmp_path_factory):
 def _wide_consoles():
     """Rich consoles 250 columns wide in every test, whatever the terminal (TERM=dumb, xdist
     workers and CI give 80), so CLI output is not wrapped mid-word."""
-    from zhizao import shell
+    from zhizao.cli import _shell as shell
 
     saved = [(c, c._width, c._height) for c in (shell.out, shell.err)]
     for c, _, _ in saved:
@@ -66,3 +66,39 @@ def _wide_consoles():
     yield
     for c, w, h in saved:
         c._width, c._height = w, h
+
+
+# --- the shared synthetic province (issue 11) -------------------------------------------------------
+#: Size and seed of the one synthetic province every read-only test shares (2022–2024, with the
+#: monthly table). Tests that write get their own copy (``province_copy``) or their own warehouse.
+PROVINCE_ENTERPRISES = 5_000
+PROVINCE_SEED = 20261127
+
+
+@pytest.fixture(scope="session")
+def province():
+    """The shared synthetic province as pyarrow tables by name (read it only)."""
+    from zhizao.data import synth
+
+    return synth.generate(enterprises=PROVINCE_ENTERPRISES, seed=PROVINCE_SEED)
+
+
+@pytest.fixture(scope="session")
+def province_db(province, tmp_path_factory):
+    """The shared province in a DuckDB warehouse file. Open it read only (``read_only=True``,
+    ``Service.open(path, read_only=True)``); a test that writes uses ``province_copy``."""
+    from zhizao.data import store
+
+    path = tmp_path_factory.mktemp("province") / "warehouse.duckdb"
+    with store.open_warehouse(path) as wh:
+        for name, table in province.items():
+            wh.replace(name, table)
+    return path
+
+
+@pytest.fixture
+def province_copy(province_db, tmp_path):
+    """A private copy of the shared province's warehouse, for a test that writes to it."""
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copy(province_db, path)
+    return path

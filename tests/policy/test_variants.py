@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from tests.policy.conftest import tables_from_rows
 from zhizao.policy import PolicyError, evaluate, load_library, load_policy, parse_policy
 from zhizao.policy.explain import explain, render
-from zhizao.policy_cli import policy_app
+from zhizao.cli.policy import policy_app
 
 HERE = Path(__file__).parent / "fixtures_variants"
 LIB_DIR = HERE / "lib"

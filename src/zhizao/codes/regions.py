@@ -236,6 +236,35 @@ def region_name(code: object, default: str | None = None) -> str:
         return str(code) if default is None else default
 
 
+def region_full_name(code: object, default: str | None = None) -> str:
+    """The name with its prefecture in front for a county (湖州市吴兴区), as officials write it;
+    the plain name for a province or prefecture; ``default`` (the code) for an unknown code.
+
+    >>> region_full_name("330502"), region_full_name("330500"), region_full_name("999999")
+    ('湖州市吴兴区', '湖州市', '999999')
+    """
+    try:
+        r = _lookup(code)
+    except (KeyError, ValueError, TypeError):
+        return str(code) if default is None else default
+    if r.level == "county" and r.parent and r.parent != r.province:
+        return region_name(r.parent) + r.name
+    return r.name
+
+
+def region_label(code: object, *, with_code: bool = True) -> str:
+    """What a table or page shows for a region: ``湖州市吴兴区 330502`` (the code after the name;
+    only the code when it is unknown, so nothing is hidden).
+
+    >>> region_label("330502"), region_label("330502", with_code=False), region_label("999999")
+    ('湖州市吴兴区 330502', '湖州市吴兴区', '999999')
+    """
+    name = region_full_name(code, "")
+    if not name:
+        return "" if code is None else str(code)
+    return f"{name} {code}" if with_code else name
+
+
 @functools.lru_cache(maxsize=65536)
 def _reason(code: object, level: str | None) -> str | None:
     try:

@@ -20,9 +20,10 @@ from pathlib import Path
 import pyarrow as pa
 
 from zhizao.data.schema import TABLES, Table, arrow_schema, duckdb_ddl
+from zhizao.errors import StoreError
 
 __all__ = ["TABLES", "Warehouse", "SparkWarehouse", "UpsertResult", "WarehouseError", "arrow_schema",
-           "default_db_path", "open_spark_warehouse", "open_warehouse"]
+           "default_db_path", "open_spark_warehouse", "open_warehouse", "RUNS_TABLE", "RUNS_SCHEMA"]
 
 DEFAULT_DB = Path(".zhizao") / "warehouse.duckdb"
 
@@ -40,8 +41,38 @@ class UpsertResult:
     unchanged: int
 
 
-class WarehouseError(RuntimeError):
-    pass
+class WarehouseError(StoreError):
+    """The warehouse refused an operation; the message names the table and the column."""
+
+    def __init__(self, en: str, zh: str | None = None):
+        super().__init__(zh or "数据仓库操作失败：" + en, en)
+
+
+#: The table of recorded result runs: one row per run of a lever's analysis (``write_run``).
+RUNS_TABLE = "result_runs"
+RUNS_SCHEMA = pa.schema([
+    ("run_id", pa.string()),          # the id every row the run wrote carries (column run_id)
+    ("lever", pa.string()),           # land, clusters, chains, policy, data
+    ("analysis", pa.string()),        # e.g. land.evaluate, policy.check
+    ("run_key", pa.string()),         # a newer run with the same key replaces this one's rows
+    ("method_id", pa.string()),
+    ("method_version", pa.string()),
+    ("method_hash", pa.string()),     # sha256 of the method file (or of the validated method)
+    ("years", pa.string()),           # comma-separated years the run covers
+    ("parameters", pa.string()),      # JSON of the other arguments
+    ("tables", pa.string()),          # comma-separated result tables written
+    ("row_count", pa.int64()),
+    ("created_at", pa.timestamp("us")),
+    ("zhizao_version", pa.string()),
+    ("superseded_by", pa.string()),   # the run that replaced this one's rows (null while current)
+])
+
+
+def conform_runs(data: pa.Table) -> pa.Table:
+    """``data`` with the columns of ``RUNS_SCHEMA`` (missing ones null)."""
+    cols = [data.column(f.name).cast(f.type) if f.name in data.column_names else pa.nulls(data.num_rows, f.type)
+            for f in RUNS_SCHEMA]
+    return pa.Table.from_arrays(cols, schema=RUNS_SCHEMA)
 
 
 def conform(table: Table, data: pa.Table) -> pa.Table:
@@ -85,6 +116,40 @@ class _Tables:
         """Record rejected rows; the same (file, sheet, row, column, reason) is kept once."""
         return self.upsert("quarantine", rows)
 
+    #: Bumped by every write, so a cache keyed on it (``zhizao.services.Service``) never serves a
+    #: result computed before the warehouse changed.
+    generation = 0
+
+    def _changed(self) -> None:
+        self.generation += 1
+
+    def list_tables(self) -> list[str]:
+        """The names of every table the warehouse holds (schema tables, results, ``result_runs``)."""
+        return sorted(self.con.list_tables())
+
+    def has_table(self, name: str) -> bool:
+        """Whether the warehouse holds a table ``name`` (result tables come and go)."""
+        return name in self.con.list_tables()
+
+    def result(self, name: str):
+        """The Ibis table of a result table by its full name (``result_land_evaluation``)."""
+        if not name.startswith("result_") or not self.has_table(name):
+            raise WarehouseError(f"no result table {name!r} in the warehouse")
+        return self.con.table(name)
+
+    def indicator_years(self) -> list[int]:
+        """The years with indicators, ascending (one Ibis query: DuckDB and Spark alike)."""
+        ind = self.table("indicators")
+        return sorted(int(y) for y in ind.select("year").distinct().to_pyarrow().column("year").to_pylist()
+                      if y is not None)
+
+    def runs(self) -> pa.Table:
+        """Every recorded result run (``result_runs``), newest first; empty before the first run."""
+        if not self.has_table(RUNS_TABLE):
+            return RUNS_SCHEMA.empty_table()
+        t = self.con.table(RUNS_TABLE)
+        return conform_runs(t.order_by(t.created_at.desc()).to_pyarrow())
+
 
 class Warehouse(_Tables):
     """A DuckDB warehouse file with every table of ``schema.TABLES``.
@@ -113,6 +178,15 @@ class Warehouse(_Tables):
                 self._sql(duckdb_ddl(t))
 
     # -- reading -------------------------------------------------------------------------
+    def list_tables(self) -> list[str]:
+        # Ibis's DuckDB list_tables() breaks on DuckDB 1.4+ (fetch_arrow_table): ask DuckDB directly
+        return sorted(r[0] for r in self._sql("SELECT table_name FROM information_schema.tables "
+                                                "WHERE table_schema = 'main'"))
+
+    def has_table(self, name: str) -> bool:
+        return self.raw.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' "
+                                "AND table_name = ?", [name]).fetchall()[0][0] > 0
+
     def to_arrow(self, name: str) -> pa.Table:
         _check_name(name)
         return self._arrow(f'SELECT * FROM "{name}"')
@@ -206,6 +280,7 @@ class Warehouse(_Tables):
                 self._sql("DROP TABLE _zz_status")
         finally:
             self.raw.unregister(view)
+        self._changed()
         return UpsertResult(int(ins), int(upd), int(same))
 
     def replace(self, name: str, data: pa.Table) -> int:
@@ -221,14 +296,97 @@ class Warehouse(_Tables):
                 self._sql(f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM {view}')
         finally:
             self.raw.unregister(view)
+        self._changed()
         return data.num_rows
 
-    def write_result(self, name: str, data: pa.Table) -> str:
-        """Write an analysis result as its own table (``result_<name>``), replacing an older one."""
+    def write_result(self, name: str, data: pa.Table) -> str:  # TRANSITIONAL: removed once every caller records a run
         table_name = f"result_{name}"
         view = self._register(data)
         try:
             self._sql(f'CREATE OR REPLACE TABLE "{table_name}" AS SELECT * FROM {view}')
+        finally:
+            self.raw.unregister(view)
+        self._changed()
+        return table_name
+
+    def write_run(self, run: dict, tables: dict[str, pa.Table]) -> dict[str, str]:
+        """Store the result tables of one run and record the run, in one transaction.
+
+        ``run`` is a row of ``result_runs`` (``run_id``, ``run_key`` … as ``RUNS_SCHEMA``);
+        ``tables`` maps a result name (``land_evaluation``) to its rows. Each table is written as
+        ``result_<name>`` with a ``run_id`` column. Rows of earlier runs with the same ``run_key``
+        are removed (those runs are marked ``superseded_by``); rows of other runs are kept, so one
+        table can hold, say, a land evaluation by each method. Returns name → table written.
+        """
+        written = {}
+        with self.transaction():
+            old = self._active_runs(run["run_key"])
+            for name, data in tables.items():
+                written[name] = self._write_run_table(f"result_{name}", data, run["run_id"], old)
+            if old:
+                ids = ", ".join(f"'{_quote(i)}'" for i in old)
+                self._sql(f"UPDATE {RUNS_TABLE} SET superseded_by = '{_quote(run['run_id'])}' "
+                          f"WHERE run_id IN ({ids})")
+            self._append_run(run)
+        self._changed()
+        return written
+
+    def _active_runs(self, run_key: str) -> list[str]:
+        if not self.has_table(RUNS_TABLE):
+            return []
+        rows = self.raw.execute(f"SELECT run_id FROM {RUNS_TABLE} WHERE run_key = ? AND superseded_by IS NULL",
+                                [run_key]).fetchall()
+        return [r[0] for r in rows]
+
+    def _append_run(self, run: dict) -> None:
+        row = conform_runs(pa.Table.from_pylist([run]))
+        view = self._register(row)
+        try:
+            if not self.has_table(RUNS_TABLE):
+                self._sql(f"CREATE TABLE {RUNS_TABLE} AS SELECT * FROM {view}")
+            else:
+                self._sql(f"INSERT INTO {RUNS_TABLE} BY NAME SELECT * FROM {view}")
+        finally:
+            self.raw.unregister(view)
+
+    def _write_run_table(self, table_name: str, data: pa.Table, run_id: str, superseded: list[str]) -> str:
+        if not table_name.startswith("result_") or table_name == RUNS_TABLE or not _SAFE.fullmatch(table_name):
+            raise WarehouseError(f"{table_name!r} is not a result table name (result_<lower_snake_case>)")
+        if "run_id" in data.column_names:
+            data = data.drop_columns(["run_id"])
+        data = data.append_column("run_id", pa.array([run_id] * data.num_rows, pa.string()))
+        view = self._register(data)
+        try:
+            exists = self.has_table(table_name)
+            stored = [r[0] for r in self._sql(f'DESCRIBE "{table_name}"')] if exists else []
+            others = 0
+            if exists and "run_id" in stored:
+                keep = " AND ".join(f"run_id <> '{_quote(i)}'" for i in superseded) or "TRUE"
+                others = self._sql(f'SELECT count(*) FROM "{table_name}" WHERE run_id IS NOT NULL AND {keep}')[0][0]
+            if not others:   # nothing else to keep: the table is this run's rows
+                self._sql(f'CREATE OR REPLACE TABLE "{table_name}" AS SELECT * FROM {view}')
+                return table_name
+            if superseded:
+                ids = ", ".join(f"'{_quote(i)}'" for i in superseded)
+                self._sql(f'DELETE FROM "{table_name}" WHERE run_id IN ({ids})')
+            types = dict(self._sql(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {view})"))
+            have = dict(self._sql(f'SELECT column_name, column_type FROM (DESCRIBE "{table_name}")'))
+            if any(c in have and have[c] != t for c, t in types.items()):
+                # a column's type differs between runs: rebuild from both, by name (nothing cast away)
+                kept = self._arrow(f'SELECT * FROM "{table_name}"')
+                try:
+                    both = pa.concat_tables([kept, data], promote_options="permissive")
+                except (pa.ArrowTypeError, pa.ArrowInvalid) as e:
+                    raise WarehouseError(f"table {table_name}: this run's columns cannot be stored beside the "
+                                         f"other runs' ({e})") from None
+                self.raw.unregister(view)
+                view = self._register(both)
+                self._sql(f'CREATE OR REPLACE TABLE "{table_name}" AS SELECT * FROM {view}')
+                return table_name
+            for c, t in types.items():
+                if c not in have:
+                    self._sql(f'ALTER TABLE "{table_name}" ADD COLUMN "{c}" {t}')
+            self._sql(f'INSERT INTO "{table_name}" BY NAME SELECT * FROM {view}')
         finally:
             self.raw.unregister(view)
         return table_name
@@ -259,6 +417,13 @@ class Warehouse(_Tables):
         view = f"_zz_in_{uuid.uuid4().hex[:12]}"
         self.raw.register(view, data)
         return view
+
+
+_SAFE = __import__("re").compile(r"result_[a-z0-9_]+")
+
+
+def _quote(text: str) -> str:
+    return str(text).replace("'", "''")
 
 
 def _check_name(name: str) -> Table:
@@ -354,15 +519,46 @@ class SparkWarehouse(_Tables):
         upd = pc.sum(pc.and_(pc.invert(is_new), changed).cast(pa.int64())).as_py() or 0
         keep_old = stored.filter(pc.invert(pc.is_in(_key_strings(stored, key), _key_strings(data, key))))
         self._write(name, pa.concat_tables([keep_old, data]))
+        self._changed()
         return UpsertResult(int(ins), int(upd), data.num_rows - int(ins) - int(upd))
 
     def replace(self, name: str, data: pa.Table) -> int:
         data = conform(_check_name(name), data)
         self._write(name, data)
+        self._changed()
         return data.num_rows
 
     def _write(self, name: str, data: pa.Table) -> None:
         self.con.create_table(name, data, overwrite=True)
+
+    def write_run(self, run: dict, tables: dict[str, pa.Table]) -> dict[str, str]:
+        """As ``Warehouse.write_run``: merged with pyarrow and rewritten (Spark tables are files)."""
+        import pyarrow.compute as pc
+
+        runs = self.runs()
+        old = [r["run_id"] for r in runs.to_pylist() if r["run_key"] == run["run_key"] and r["superseded_by"] is None]
+        written = {}
+        for name, data in tables.items():
+            table_name = f"result_{name}"
+            if "run_id" in data.column_names:
+                data = data.drop_columns(["run_id"])
+            data = data.append_column("run_id", pa.array([run["run_id"]] * data.num_rows, pa.string()))
+            if self.has_table(table_name):
+                kept = self.con.table(table_name).to_pyarrow()
+                if "run_id" in kept.column_names:
+                    kept = kept.filter(pc.invert(pc.is_in(kept.column("run_id"), pa.array(old, pa.string()))))
+                    if kept.num_rows:
+                        data = pa.concat_tables([kept, data], promote_options="permissive")
+            self._write(table_name, data)
+            written[name] = table_name
+        if old:
+            sup = pa.array([run["run_id"] if i in old else s for i, s in
+                             zip(runs.column("run_id").to_pylist(), runs.column("superseded_by").to_pylist())],
+                           pa.string())
+            runs = runs.set_column(runs.schema.get_field_index("superseded_by"), "superseded_by", sup)
+        self._write(RUNS_TABLE, pa.concat_tables([runs, conform_runs(pa.Table.from_pylist([run]))]))
+        self._changed()
+        return written
 
     def close(self) -> None:
         pass

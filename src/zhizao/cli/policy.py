@@ -20,7 +20,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table as RichTable
 
-from zhizao.shell import SYNTHETIC_NOTE, DbOption, err, fail, has_table, is_synthetic, open_db, out, progress_bar
+from zhizao.cli._shell import SYNTHETIC_NOTE, DbOption, err, fail, has_table, is_synthetic, open_db, out, progress_bar
 
 policy_app = typer.Typer(
     name="policy",
@@ -76,7 +76,7 @@ def _lang(lang: str) -> str:
 
 
 def _resolve_year(wh, year: int | None) -> int:
-    from zhizao.shell import resolve_year
+    from zhizao.cli._shell import resolve_year
 
     return resolve_year(wh, year)[0]
 

@@ -10,16 +10,16 @@ import typer
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from zhizao.clusters_cli import clusters_app
+from zhizao.cli.clusters import clusters_app
 
 runner = CliRunner()
 CLI = typer.main.get_command(clusters_app)
 
 
 @pytest.fixture(scope="module")
-def db(c_wh_path, tmp_path_factory):
+def db(province_db, tmp_path_factory):
     path = tmp_path_factory.mktemp("cli") / "wh.duckdb"
-    shutil.copy(c_wh_path, path)
+    shutil.copy(province_db, path)
     return path
 
 

@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table as RichTable
 
-from zhizao.shell import (
+from zhizao.cli._shell import (
     SYNTHETIC_NOTE,
     DbOption,
     err,

@@ -6,7 +6,7 @@ import typer
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from zhizao.land_cli import land_app
+from zhizao.cli.land import land_app
 
 runner = CliRunner()
 CLI = typer.main.get_command(land_app)
@@ -38,93 +38,93 @@ def test_the_land_app_has_the_five_commands():
     assert set(CLI.commands) >= {"evaluate", "explain", "lowland", "progress", "measures"}
 
 
-def test_evaluate_writes_every_year_and_prints_class_counts(c_db):
-    result = run("evaluate", "--db", c_db)
+def test_evaluate_writes_every_year_and_prints_class_counts(province_copy):
+    result = run("evaluate", "--db", province_copy)
     assert result.exit_code == 0, result.output
-    assert "result_land_evaluation" in table_names(c_db)
-    with duckdb.connect(str(c_db), read_only=True) as con:
+    assert "result_land_evaluation" in table_names(province_copy)
+    with duckdb.connect(str(province_copy), read_only=True) as con:
         years = con.execute("SELECT count(DISTINCT year) FROM result_land_evaluation").fetchone()[0]
     assert years >= 2
     assert "规上企业" in result.output and "合成数据" in result.output
 
 
-def test_evaluate_writes_an_xlsx_with_a_sheet_per_segment(c_db, tmp_path):
+def test_evaluate_writes_an_xlsx_with_a_sheet_per_segment(province_copy, tmp_path):
     path = tmp_path / "land.xlsx"
-    result = run("evaluate", "--db", c_db, "--xlsx", path)
+    result = run("evaluate", "--db", province_copy, "--xlsx", path)
     assert result.exit_code == 0, result.output
     assert "规上企业" in load_workbook(path).sheetnames
 
 
-def test_evaluate_for_a_year_without_data_fails_with_a_message(c_db):
-    result = run("evaluate", "--db", c_db, "--year", 1999)
+def test_evaluate_for_a_year_without_data_fails_with_a_message(province_copy):
+    result = run("evaluate", "--db", province_copy, "--year", 1999)
     assert result.exit_code == 1
     assert "no indicators for 1999" in result.output
 
 
-def test_an_unknown_method_fails_with_a_message(c_db):
-    result = run("evaluate", "--db", c_db, "--method", "atlantis")
+def test_an_unknown_method_fails_with_a_message(province_copy):
+    result = run("evaluate", "--db", province_copy, "--method", "atlantis")
     assert result.exit_code == 1
     assert "atlantis" in result.output
 
 
-def test_measures_without_a_schedule_names_methods_that_have_one(c_db):
-    result = run("measures", "--db", c_db)
+def test_measures_without_a_schedule_names_methods_that_have_one(province_copy):
+    result = run("measures", "--db", province_copy)
     assert result.exit_code == 0, result.output
     assert "shandong" in result.output
 
 
-def test_measures_under_shandong_writes_charges_and_totals(c_db):
-    result = run("measures", "--db", c_db, "--method", "shandong")
+def test_measures_under_shandong_writes_charges_and_totals(province_copy):
+    result = run("measures", "--db", province_copy, "--method", "shandong")
     assert result.exit_code == 0, result.output
-    assert {"result_land_measures", "result_land_measure_totals"} <= table_names(c_db)
+    assert {"result_land_measures", "result_land_measure_totals"} <= table_names(province_copy)
     assert "合计 total" in result.output
 
 
-def test_explain_prints_an_explanation_for_a_graded_enterprise(c_db):
-    assert run("evaluate", "--db", c_db).exit_code == 0
-    with duckdb.connect(str(c_db), read_only=True) as con:
+def test_explain_prints_an_explanation_for_a_graded_enterprise(province_copy):
+    assert run("evaluate", "--db", province_copy).exit_code == 0
+    with duckdb.connect(str(province_copy), read_only=True) as con:
         uscc = con.execute("SELECT uscc FROM result_land_evaluation WHERE land_class = 'C' "
                            "ORDER BY year DESC, uscc LIMIT 1").fetchone()[0]
-    result = run("explain", uscc, "--db", c_db, "--lang", "en")
+    result = run("explain", uscc, "--db", province_copy, "--lang", "en")
     assert result.exit_code == 0, result.output
     assert uscc in result.output
 
 
-def test_explain_an_unknown_enterprise_fails_with_a_message(c_db):
-    result = run("explain", "91330000000000000X", "--db", c_db)
+def test_explain_an_unknown_enterprise_fails_with_a_message(province_copy):
+    result = run("explain", "91330000000000000X", "--db", province_copy)
     assert result.exit_code == 1
     assert "no enterprise" in result.output
 
 
-def test_lowland_writes_flags_and_prints_area_by_county(c_db):
-    result = run("lowland", "--db", c_db)
+def test_lowland_writes_flags_and_prints_area_by_county(province_copy):
+    result = run("lowland", "--db", province_copy)
     assert result.exit_code == 0, result.output
-    assert {"result_land_lowland_flags", "result_land_lowland_totals"} <= table_names(c_db)
+    assert {"result_land_lowland_flags", "result_land_lowland_totals"} <= table_names(province_copy)
     assert "亩" in result.output
 
 
-def test_progress_reports_against_the_targets(c_db):
-    year = latest_year(c_db)
-    result = run("progress", "--db", c_db, "--as-of", f"{year}-06-30")
+def test_progress_reports_against_the_targets(province_copy):
+    year = latest_year(province_copy)
+    result = run("progress", "--db", province_copy, "--as-of", f"{year}-06-30")
     assert result.exit_code == 0, result.output
-    assert "result_land_redevelopment_progress" in table_names(c_db)
+    assert "result_land_redevelopment_progress" in table_names(province_copy)
 
 
-def test_progress_counts_dated_completions_up_to_the_as_of_date(c_db):
+def test_progress_counts_dated_completions_up_to_the_as_of_date(province_copy):
     # the synthetic province carries a dated parcel_status history: the figure printed must be the
     # area of parcels first redeveloped between 1 January and --as-of, by that history
-    year = latest_year(c_db)
-    with duckdb.connect(str(c_db), read_only=True) as con:
+    year = latest_year(province_copy)
+    with duckdb.connect(str(province_copy), read_only=True) as con:
         expected = con.execute(
             "SELECT coalesce(sum(p.area_mu), 0) FROM parcels p JOIN ("
             "  SELECT parcel_id, min(changed_on) AS d FROM parcel_status WHERE status = 'redeveloped'"
             "  GROUP BY parcel_id) h USING (parcel_id) "
             f"WHERE h.d BETWEEN DATE '{year}-01-01' AND DATE '{year}-06-30'").fetchone()[0]
         assert con.execute("SELECT count(*) FROM parcel_status").fetchone()[0] > 0
-    result = run("progress", "--db", c_db, "--as-of", f"{year}-06-30", "--by-county")
+    result = run("progress", "--db", province_copy, "--as-of", f"{year}-06-30", "--by-county")
     assert result.exit_code == 0, result.output
     assert "parcel_status" in result.output and "按区县" in result.output
-    with duckdb.connect(str(c_db), read_only=True) as con:
+    with duckdb.connect(str(province_copy), read_only=True) as con:
         done, dated = con.execute("SELECT done_mu, dated_history FROM result_land_redevelopment_progress "
                                   "WHERE target = 'redevelop_lowland'").fetchone()
         by_county = con.execute("SELECT sum(done_mu) FROM result_land_redevelopment_by_county "
@@ -134,22 +134,22 @@ def test_progress_counts_dated_completions_up_to_the_as_of_date(c_db):
     assert by_county == pytest.approx(expected)
 
 
-def test_progress_rejects_a_bad_date(c_db):
-    result = run("progress", "--db", c_db, "--as-of", "June")
+def test_progress_rejects_a_bad_date(province_copy):
+    result = run("progress", "--db", province_copy, "--as-of", "June")
     assert result.exit_code == 1
     assert "expected a date" in result.output
 
 
-def test_progress_without_a_date_reports_the_last_year_of_an_old_history(c_db):
+def test_progress_without_a_date_reports_the_last_year_of_an_old_history(province_copy):
     # the synthetic history stops at the end of its last data year; with nothing this year,
     # the default reference day is the last change recorded (and the output says so)
     from datetime import date
 
-    with duckdb.connect(str(c_db), read_only=True) as con:
+    with duckdb.connect(str(province_copy), read_only=True) as con:
         last = con.execute("SELECT max(changed_on) FROM parcel_status").fetchone()[0]
-    result = run("progress", "--db", c_db)
+    result = run("progress", "--db", province_copy)
     assert result.exit_code == 0, result.output
-    with duckdb.connect(str(c_db), read_only=True) as con:
+    with duckdb.connect(str(province_copy), read_only=True) as con:
         as_of = con.execute("SELECT max(as_of) FROM result_land_redevelopment_progress").fetchone()[0]
     if last < date(date.today().year, 1, 1):
         assert as_of == last

@@ -20,7 +20,7 @@ from rich.table import Table as RichTable
 
 from zhizao.codes.industries import industry_name
 from zhizao.codes.regions import region_name
-from zhizao.shell import (
+from zhizao.cli._shell import (
     SYNTHETIC_NOTE,
     DbOption,
     choice,
@@ -64,7 +64,7 @@ GROUP_BYS = ("cluster", "division", "county", "prefecture")
 # --- helpers ---------------------------------------------------------------------------------
 def _network(wh, year: int | None, level: str, cb):
     from zhizao.chains import build_network
-    from zhizao.shell import has_table
+    from zhizao.cli._shell import has_table
 
     year, _ = resolve_year(wh, year)
     if not has_table(wh, "links"):

@@ -1,6 +1,6 @@
 """Helpers every command-line module shares: consoles, the --db option, progress, errors.
 
-Shell code only (terminal IO); ``zhizao.cli`` and the lever command groups (``zhizao.land_cli``)
+Shell code only (terminal IO); ``zhizao.cli`` and the lever command groups (``zhizao.cli.land``)
 import from here.
 """
 
@@ -126,6 +126,39 @@ def open_db(db: Path | None):
 def fail(message: str) -> None:
     err.print(f"[red]错误 / error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
+
+
+def report_error(e) -> None:
+    """Print a domain error (``zhizao.errors.ZhizaoError``) to stderr and exit with its code."""
+    err.print("[red]错误 / error:[/red] ", end="", highlight=False)
+    err.print(e.message, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(e.exit_code)
+
+
+@contextmanager
+def handled() -> Iterator[None]:
+    """Run a service call; its domain errors go to stderr with their exit code (the one place the
+    CLI maps ``zhizao.errors`` — the web app maps them to HTTP statuses)."""
+    from zhizao.errors import ZhizaoError
+
+    try:
+        yield
+    except ZhizaoError as e:
+        report_error(e)
+
+
+@contextmanager
+def service(db: Path | None, *, read_only: bool = False) -> Iterator:
+    """A ``zhizao.services.Service`` on the ``--db`` warehouse for one command, its domain errors
+    handled (``handled``)."""
+    from zhizao.errors import ZhizaoError
+    from zhizao.services import Service
+
+    try:
+        with Service.open(db, read_only=read_only) as svc:
+            yield svc
+    except ZhizaoError as e:
+        report_error(e)
 
 
 def choice(option: str, value: str, allowed: tuple[str, ...]) -> str:

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 import zhizao
 from zhizao.cli import app, render_cli_reference
 
-DOCS = Path(__file__).resolve().parents[1] / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 CLI = typer.main.get_command(app)
 runner = CliRunner()
 

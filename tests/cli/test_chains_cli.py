@@ -10,16 +10,16 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from zhizao.chains_cli import chains_app
+from zhizao.cli.chains import chains_app
 
 runner = CliRunner()
 CLI = typer.main.get_command(chains_app)
 
 
 @pytest.fixture(scope="module")
-def db(q_wh_path, tmp_path_factory):
+def db(province_db, tmp_path_factory):
     path = tmp_path_factory.mktemp("chains_cli") / "wh.duckdb"
-    shutil.copy(q_wh_path, path)
+    shutil.copy(province_db, path)
     return path
 
 

@@ -15,7 +15,7 @@ from rich.table import Table as RichTable
 
 from zhizao.codes.industries import industry_name
 from zhizao.codes.regions import region_name
-from zhizao.shell import (
+from zhizao.cli._shell import (
     SYNTHETIC_NOTE,
     DbOption,
     choice,

@@ -14,7 +14,7 @@ import typer
 from rich.table import Table as RichTable
 
 import zhizao
-from zhizao.shell import SYNTHETIC_NOTE, DbOption, fail, open_db, out, progress_bar
+from zhizao.cli._shell import SYNTHETIC_NOTE, DbOption, fail, open_db, out, progress_bar
 
 app = typer.Typer(
     name="zhizao",
@@ -275,10 +275,10 @@ def _command_sections(group, ctx, prefix: str) -> list[str]:
 
 def _add_levers() -> None:
     """Lever command groups; imported last because they reuse this module's helpers."""
-    from zhizao.chains_cli import chains_app
-    from zhizao.clusters_cli import clusters_app
-    from zhizao.land_cli import land_app
-    from zhizao.policy_cli import package_cmd, policy_app
+    from zhizao.cli.chains import chains_app
+    from zhizao.cli.clusters import clusters_app
+    from zhizao.cli.land import land_app
+    from zhizao.cli.policy import package_cmd, policy_app
 
     app.add_typer(land_app, name="land")
     app.add_typer(clusters_app, name="clusters")

@@ -1,11 +1,11 @@
-"""Tables on a narrow terminal lose no characters (zhizao.shell.fit_table and the shared consoles)."""
+"""Tables on a narrow terminal lose no characters (zhizao.cli._shell.fit_table and the shared consoles)."""
 
 import io
 
 from rich.cells import cell_len
 from rich.table import Table
 
-from zhizao.shell import _Console
+from zhizao.cli._shell import _Console
 
 
 def _table() -> Table:

@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from tests.policy.fixtures_p3 import DIR, YEAR, rows, uscc
-from zhizao.policy_cli import package_cmd, policy_app
+from zhizao.cli.policy import package_cmd, policy_app
 
 runner = CliRunner(env={"COLUMNS": "250"})
 CLI = typer.main.get_command(policy_app)
