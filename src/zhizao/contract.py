@@ -37,13 +37,15 @@ TYPES = {
     "date": ("date32[day]", "date32", "date64"),
     "timestamp": ("timestamp[us]", "timestamp[ns]", "timestamp[ms]", "timestamp[s]", "timestamp[us, tz=UTC]"),
     "null": ("null",),
+    "any": (),        # decided by the method file (a policy variable: number, condition or text)
 }
 
 
 @dataclass(frozen=True)
 class Column:
     """One declared column. ``name`` may be a pattern (``rule_*``) for the columns a method file
-    decides (one per rule of a policy); ``unit`` is the stored unit (yuan, mu, tce, share …)."""
+    decides (one per rule of a policy); ``unit`` is the stored unit (yuan, mu, tce, share …);
+    ``optional``: present only where the method file asks for it (a policy's budget columns)."""
 
     name: str
     type: str
@@ -51,6 +53,7 @@ class Column:
     en: str
     meaning: str
     unit: str | None = None
+    optional: bool = False
 
     def __post_init__(self):
         if self.type not in TYPES:
@@ -87,11 +90,16 @@ class ResultTable:
     def fixed_columns(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns if not c.is_pattern)
 
+    @property
+    def required_columns(self) -> tuple[str, ...]:
+        """The fixed columns every stored table has (not the optional ones)."""
+        return tuple(c.name for c in self.columns if not c.is_pattern and not c.optional)
+
     def to_dict(self) -> dict:
         """The declaration as JSON-able data (what the API publishes)."""
         return {"name": self.name, "zh": self.zh, "en": self.en, "meaning": self.meaning, "key": list(self.key),
                 "columns": [{"name": c.name, "type": c.type, "unit": c.unit, "zh": c.zh, "en": c.en,
-                             "meaning": c.meaning} for c in self.columns]}
+                             "meaning": c.meaning, "optional": c.optional} for c in self.columns]}
 
 
 def check_table(decl: ResultTable, data) -> list[str]:
@@ -100,7 +108,7 @@ def check_table(decl: ResultTable, data) -> list[str]:
     (the store adds it)."""
     problems = []
     names = data.schema.names
-    for c in decl.fixed_columns:
+    for c in decl.required_columns:
         if c not in names:
             problems.append(f"{decl.name}: column {c} declared but missing")
     for field in data.schema:
@@ -111,7 +119,7 @@ def check_table(decl: ResultTable, data) -> list[str]:
             problems.append(f"{decl.name}: column {field.name} is not declared")
             continue
         got = str(field.type)
-        if got != "null" and got not in TYPES[col.type]:
+        if got != "null" and col.type != "any" and got not in TYPES[col.type]:
             problems.append(f"{decl.name}: column {field.name} is {got}, declared {col.type}")
     if decl.key and all(k in names for k in decl.key) and data.num_rows:
         keys = data.select(list(decl.key)).group_by(list(decl.key)).aggregate([])

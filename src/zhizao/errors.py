@@ -75,7 +75,7 @@ class MethodError(InvalidInput):
     @property
     def message(self) -> str:
         head = super().message
-        more = [m for _, m in self.errors[1:]]
+        more = [(f"{self.file}:{line}: " if self.file and line else "") + str(m) for line, m in self.errors[1:]]
         return head + "".join(f"\n  also: {m}" for m in more)
 
 

@@ -174,8 +174,9 @@ def test_planted_chip_buyers_are_in_the_divisions_the_calibration_names(q_net):
 
 def test_cluster_sourcing_on_the_synthetic_province_is_a_share(q_net):
     from zhizao.clusters.method import clusters_from_synth
+    from zhizao.data.synth import load_calibration
 
-    g = firm_groups(q_net, "cluster", clusters=clusters_from_synth())
+    g = firm_groups(q_net, "cluster", clusters=clusters_from_synth(load_calibration()))
     assert len(g.ids) == 15
     t = sourcing(q_net, g)
     for col in ("local_share", "province_share", "outside_share", "supplier_hhi"):

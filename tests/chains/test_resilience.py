@@ -76,8 +76,9 @@ def test_resilience_is_the_mean_of_its_three_components(chain, groups):
 
 def test_the_synthetic_provinces_fifteen_clusters_get_scores_between_0_and_1(q_net):
     from zhizao.clusters.method import clusters_from_synth
+    from zhizao.data.synth import load_calibration
 
-    g = firm_groups(q_net, "cluster", clusters=clusters_from_synth())
+    g = firm_groups(q_net, "cluster", clusters=clusters_from_synth(load_calibration()))
     t = resilience(q_net, g)
     assert t.num_rows == 15
     rows = t.to_pylist()

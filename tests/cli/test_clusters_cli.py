@@ -1,4 +1,4 @@
-"""`zhizao clusters …` on a small synthetic province: what users run, what lands in the warehouse."""
+"""`zhizao clusters …` on the shared synthetic province: what users run, what lands in the warehouse."""
 
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ def test_indices_writes_three_tables_for_every_year_and_an_xlsx(db, tmp_path):
     r = run("indices", "--db", db, "--industries", "group", "--xlsx", xlsx)
     assert r.exit_code == 0, r.output
     assert "合成数据" in r.output and "ECI" in r.output
+    assert "批次 run: clusters.indices 2022–2024" in r.output
     years = query(db, "SELECT DISTINCT year FROM result_cluster_cells ORDER BY 1")
     assert [y for (y,) in years] == [2022, 2023, 2024]
     (n_regions,) = query(db, "SELECT count(DISTINCT region_code) FROM result_cluster_regions")[0]
@@ -88,6 +89,12 @@ def test_list_shows_the_415x_clusters_with_their_codes():
     assert "智能电气" in r.output and "415X" in r.output
 
 
+def test_list_on_a_synthetic_warehouse_shows_its_own_clusters(db):
+    r = run("list", "--db", db)
+    assert r.exit_code == 0, r.output
+    assert "诸暨大唐袜业" in r.output and "绍兴市诸暨市 330681" in r.output
+
+
 def test_list_of_a_missing_file_fails_clearly(tmp_path):
     r = run("list", "--clusters", tmp_path / "nope.yaml")
     assert r.exit_code == 1 and "nope.yaml" in r.output
@@ -108,6 +115,12 @@ def test_diagnose_finds_zhuji_socks_big_but_not_strong_and_writes_the_tables(db,
     diag = list(wb["诊断"].iter_rows(values_only=True))
     zhuji = next(r for r in diag if r[0] == "zhuji_socks")
     assert "大而不强" in zhuji and any(isinstance(v, str) and "创新能力" in v for v in zhuji)
+
+
+def test_diagnose_on_synthetic_data_uses_the_synthetic_clusters_by_default(db):
+    r = run("diagnose", "--db", db)
+    assert r.exit_code == 0, r.output
+    assert "诸暨大唐袜业" in r.output and "批次 run: clusters.diagnose synthetic-zhejiang" in r.output
 
 
 def test_show_prints_the_profile_tier_rule_and_diagnosis(db):

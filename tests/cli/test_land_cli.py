@@ -157,3 +157,61 @@ def test_progress_without_a_date_reports_the_last_year_of_an_old_history(provinc
     else:
         assert as_of == date.today()
         assert "history ends on" not in result.output
+
+
+# --- deliberate changes of issue 11: run ids and region names in the output ------------------------------
+def test_evaluate_ends_with_the_run_its_figures_were_stored_as(province_copy):
+    result = run("evaluate", "--db", province_copy)
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(province_copy), read_only=True) as con:
+        run_id = con.execute("SELECT run_id FROM result_runs WHERE analysis = 'land.evaluate'").fetchone()[0]
+    assert result.output.strip().splitlines()[-1].startswith("批次 run: land.evaluate zhejiang-county-default")
+    assert run_id in result.output
+
+
+def test_explain_names_the_county_and_the_run_it_read(province_copy):
+    assert run("evaluate", "--db", province_copy).exit_code == 0
+    with duckdb.connect(str(province_copy), read_only=True) as con:
+        uscc, run_id = con.execute("SELECT uscc, run_id FROM result_land_evaluation WHERE land_class = 'C' "
+                                   "ORDER BY year DESC, uscc LIMIT 1").fetchone()
+    result = run("explain", uscc, "--db", province_copy)
+    assert result.exit_code == 0, result.output
+    assert "所在区县：" in result.output and run_id in result.output.strip().splitlines()[-1]
+
+
+def test_explain_without_a_stored_run_says_it_computed_the_figures(province_copy):
+    with duckdb.connect(str(province_copy), read_only=True) as con:
+        uscc = con.execute("SELECT uscc FROM indicators ORDER BY year DESC, uscc LIMIT 1").fetchone()[0]
+    result = run("explain", uscc, "--db", province_copy, "--lang", "en")
+    assert result.exit_code == 0, result.output
+    assert "none stored, computed now" in result.output
+    assert "result_land_evaluation" not in table_names(province_copy)
+
+
+def test_lowland_shows_each_county_by_name_and_code(province_copy):
+    from zhizao.codes.regions import region_label
+
+    result = run("lowland", "--db", province_copy)
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(province_copy), read_only=True) as con:
+        county = con.execute("SELECT min(region_code) FROM result_land_lowland_totals").fetchone()[0]
+    assert region_label(county) in result.output
+    assert "评价批次 evaluation run: land.evaluate" in result.output
+
+
+def test_measures_show_each_county_by_name(province_copy):
+    from zhizao.codes.regions import region_label
+
+    result = run("measures", "--db", province_copy, "--method", "shandong")
+    assert result.exit_code == 0, result.output
+    with duckdb.connect(str(province_copy), read_only=True) as con:
+        county = con.execute("SELECT min(region_code) FROM result_land_measure_totals").fetchone()[0]
+    assert region_label(county) in result.output
+    assert "批次 run: land.measures shandong" in result.output
+
+
+def test_progress_stores_the_area_by_county_also_without_the_option(province_copy):
+    result = run("progress", "--db", province_copy)
+    assert result.exit_code == 0, result.output
+    assert "按区县" not in result.output
+    assert "result_land_redevelopment_by_county" in table_names(province_copy)

@@ -45,9 +45,10 @@ def c_wh_path(c_data, tmp_path_factory):
 def c_profiles(c_tables):
     """Profiles of the synthetic province's 15 clusters in 2024, growth from 2022."""
     from zhizao.clusters.method import clusters_from_synth
+    from zhizao.data.synth import load_calibration
     from zhizao.clusters.profile import cluster_profiles
 
-    return cluster_profiles(c_tables, clusters_from_synth(), year=2024, base_year=2022)
+    return cluster_profiles(c_tables, clusters_from_synth(load_calibration()), year=2024, base_year=2022)
 
 
 def c_small_tables(enterprises: list[dict], indicators: list[dict]) -> dict:

@@ -46,7 +46,7 @@ def test_the_four_verdicts():
     small = {"revenue": 1.0, "employees": 1.0, "firms": 1.0}
     p = _prof({"bs": {**big, **_strength(9.0)}, "bw": {**big, **_strength(1.0)},
                "ss": {**small, **_strength(8.0)}, "sw": {**small, **_strength(2.0)}})
-    r = diagnose(p)
+    r = diagnose(p, load_diagnosis_settings())
     got = {c: r.verdict_of(c) for c in ("bs", "bw", "ss", "sw")}
     assert got == {"bs": "大而强", "bw": "大而不强", "ss": "小而强", "sw": "小而弱"}
     row = {x["cluster_id"]: x for x in r.clusters.to_pylist()}
@@ -87,7 +87,7 @@ def test_a_lower_is_better_metric_ranks_reversed():
 
 @pytest.fixture(scope="module")
 def c_diagnosis(c_profiles):
-    return diagnose(c_profiles, "diagnosis-default")
+    return diagnose(c_profiles, load_diagnosis_settings("diagnosis-default"))
 
 
 def test_zhuji_socks_is_big_but_not_strong_on_the_synthetic_province(c_diagnosis):

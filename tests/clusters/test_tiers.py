@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from zhizao.clusters.method import load_clusters, parse_tier_criteria
+from zhizao.clusters.method import load_clusters, load_tier_criteria, parse_tier_criteria
 from zhizao.clusters.profile import cluster_profiles
 from zhizao.clusters.tiers import TIER_COLUMNS, assign_tiers
 
@@ -117,7 +117,7 @@ def test_matches_claim_compares_with_the_official_tier():
 
 
 def test_synthetic_province_county_clusters_are_new_stars_or_below(c_profiles):
-    t = assign_tiers(c_profiles, "tiers-zhejiang").to_pylist()
+    t = assign_tiers(c_profiles, load_tier_criteria("tiers-zhejiang")).to_pylist()
     assert len(t) == 15
     assert {r["tier"] for r in t} <= {"new_star", "none"}    # county clusters stay below 千亿 (scaled)
     for r in t:
@@ -128,7 +128,7 @@ def test_synthetic_province_county_clusters_are_new_stars_or_below(c_profiles):
 
 def test_415x_groups_on_the_synthetic_province(c_tables):
     prof = cluster_profiles(c_tables, load_clusters("zhejiang-415x"), year=2024, base_year=2022)
-    t = {r["cluster_id"]: r for r in assign_tiers(prof, "tiers-zhejiang").to_pylist()}
+    t = {r["cluster_id"]: r for r in assign_tiers(prof, load_tier_criteria("tiers-zhejiang")).to_pylist()}
     # 高端装备 (divisions 34–38, 40) holds far more than 1/10 of the province's 规上 revenue
     assert t["high_end_equipment"]["tier"] == "world_class"
     assert t["high_end_equipment"]["matches_claim"] is True

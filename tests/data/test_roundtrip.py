@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 
 from zhizao.data.ingest import import_files
 from zhizao.data.synth import generate
-from zhizao.demo import write_synthetic_parquet
+from zhizao.services.data import write_synthetic_parquet
 
 KEYS = {
     "enterprises": ("uscc",),

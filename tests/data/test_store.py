@@ -83,12 +83,6 @@ def test_totals_by_region_and_division_sum_indicators(empty_wh):
     ]
 
 
-def test_write_result_creates_a_result_table(empty_wh):
-    name = empty_wh.write_result("demo", pa.table({"x": [1, 2]}))
-    assert name == "result_demo"
-    assert empty_wh.con.table(name).count().execute() == 2
-
-
 def test_replace_refuses_rows_that_repeat_a_key_and_keeps_the_old_content(empty_wh):
     empty_wh.replace("enterprises", _ent(["A"]))
     with pytest.raises(store.WarehouseError, match="repeat a key"):

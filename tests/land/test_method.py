@@ -48,17 +48,19 @@ def test_a_malformed_method_file_names_the_file_and_the_field(tmp_path):
     f.write_text(text, encoding="utf-8")
     with pytest.raises(MethodError) as e:
         load_method(f)
-    assert "broken.yaml" in str(e.value) and "segments.above_scale.items.0.weight" in str(e.value)
+    assert e.value.file == str(f) and e.value.line == 1       # JSON: one line
+    assert f"broken.yaml:1: segments.above_scale.items[0].weight: expected a value greater than 0 (got -1)" \
+        in str(e.value)
 
 
 def test_an_unknown_key_is_refused():
-    with pytest.raises(MethodError, match="wieght"):
+    with pytest.raises(MethodError, match=r"x.yaml:2: wieght: unknown field `wieght`"):
         parse_method("id: x\nwieght: 3\n", origin="x.yaml")
 
 
 def test_an_unknown_benchmark_unit_is_refused_with_its_field():
     text = load_method("linhai-fixed").model_dump_json().replace("万元/亩", "furlongs/亩", 1)
-    with pytest.raises(MethodError, match=r"x.yaml: field segments\.\w+\.items\.\d+\.benchmark\.unit"):
+    with pytest.raises(MethodError, match=r"x.yaml:1: segments\.\w+\.items\[\d+\]\.benchmark\.unit: unknown unit"):
         parse_method(text, origin="x.yaml")
 
 

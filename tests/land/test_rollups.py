@@ -3,6 +3,7 @@ from __future__ import annotations
 import ibis
 import pytest
 
+from zhizao.data.synth import load_calibration
 from zhizao.land.rollups import class_rollup, clusters_from_synth_calibration, d_class_land, transition_matrix
 
 
@@ -69,7 +70,7 @@ def test_cluster_rollup_without_clusters_fails_with_a_message(c_eval):
 
 
 def test_synth_calibration_clusters_become_a_table_of_region_and_industry_prefixes():
-    t = clusters_from_synth_calibration().to_pyarrow().to_pylist()
+    t = clusters_from_synth_calibration(load_calibration()).to_pyarrow().to_pylist()
     bearings = {r["industry_prefix"] for r in t if r["cluster_id"] == "xinchang_bearings"}
     assert bearings == {"3451", "3452", "3453"}
     assert all(r["region_code"] == "330624" for r in t if r["cluster_id"] == "xinchang_bearings")

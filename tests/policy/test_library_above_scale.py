@@ -22,7 +22,7 @@ def run(policy_id, firms):
         rows.append({"uscc": u, "year": Y, **cur})
         if prev is not None:
             rows.append({"uscc": u, "year": Y - 1, **prev})
-    t = evaluate(tables_from_rows(ents, rows), policy_id, year=Y, library=LIB)
+    t = evaluate(tables_from_rows(ents, rows), LIB.get(policy_id, year=Y), year=Y, library=LIB)
     out = {r["uscc"]: r for r in t.to_pyarrow().to_pylist()}
     return [out[f"E{i}"] for i in range(len(firms))]
 

@@ -20,7 +20,7 @@ def run(firms, year=2024):
         u = f"E{i}"
         ents.append({"uscc": u, "region_code": PUDONG, "registered_on": date(2010, 5, 1), **ent})
         rows.append({"uscc": u, "year": year, "above_scale": True, **cur})
-    t = evaluate(tables_from_rows(ents, rows), "growth_voucher_shanghai", year=year, library=LIB)
+    t = evaluate(tables_from_rows(ents, rows), LIB.get("growth_voucher_shanghai", year=year), year=year, library=LIB)
     out = {r["uscc"]: r for r in t.to_pyarrow().to_pylist()}
     return [out[f"E{i}"] for i in range(len(firms))]
 

@@ -20,7 +20,8 @@ NO_DIRECT = {"st_award_level": "none", "is_high_tech": False, "rd_institution_le
 
 
 def run(enterprises, indicators, year=Y):
-    t = evaluate(tables_from_rows(enterprises, indicators), "innovative_sme", year=year, library=LIB)
+    t = evaluate(tables_from_rows(enterprises, indicators), LIB.get("innovative_sme", year=year), year=year,
+                 library=LIB)
     return {r["uscc"]: r for r in t.to_pyarrow().to_pylist()}
 
 

@@ -31,7 +31,7 @@ def run(history: dict[str, list], *, kwh=KWH, method="shandong"):
     schema = pa.schema([("uscc", pa.string()), ("year", pa.int64()), ("method_id", pa.string()),
                         ("land_class", pa.string()), ("graded", pa.bool_())])
     t["result_land_evaluation"] = ibis.memtable(pa.Table.from_pylist(rows, schema=schema))
-    out = evaluate(t, "land_differential_price", year=Y, library=LIB).to_pyarrow().to_pylist()
+    out = evaluate(t, LIB.get("land_differential_price", year=Y), year=Y, library=LIB).to_pyarrow().to_pylist()
     return {r["uscc"]: r for r in out}
 
 
@@ -87,7 +87,7 @@ def test_the_figures_are_the_land_methods_measure_schedule():
 def test_without_the_land_result_the_error_names_the_command():
     t = tables_from_rows([{"uscc": "E1"}], [{"uscc": "E1"}])
     with pytest.raises(PolicyError, match=r"result_land_evaluation.*run `zhizao land evaluate` first"):
-        evaluate(t, "land_differential_price", year=Y, library=LIB)
+        evaluate(t, LIB.get("land_differential_price", year=Y), year=Y, library=LIB)
 
 
 def test_the_dependency_graph_lists_the_land_result():

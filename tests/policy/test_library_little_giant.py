@@ -33,7 +33,7 @@ def run(ent=None, cur=None, prev=None, prev2=None):
     e = {"uscc": "E1", **ENT, **(ent or {})}
     rows = [{"uscc": "E1", "year": Y, **CUR, **(cur or {})}, {"uscc": "E1", "year": Y - 1, **PREV, **(prev or {})},
             {"uscc": "E1", "year": Y - 2, **PREV2, **(prev2 or {})}]
-    t = evaluate(tables_from_rows([e], rows), "little_giant", year=Y, library=LIB)
+    t = evaluate(tables_from_rows([e], rows), LIB.get("little_giant", year=Y), year=Y, library=LIB)
     return t.to_pyarrow().to_pylist()[0]
 
 

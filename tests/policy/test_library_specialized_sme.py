@@ -26,7 +26,8 @@ LOW_PREV = {"revenue": 2e7, "rd_expenditure": 1e6, "main_revenue": 1e7, "new_equ
 
 
 def run(enterprises, indicators, year=Y):
-    t = evaluate(tables_from_rows(enterprises, indicators), "specialized_sme", year=year, library=LIB)
+    t = evaluate(tables_from_rows(enterprises, indicators), LIB.get("specialized_sme", year=year), year=year,
+                 library=LIB)
     return {r["uscc"]: r for r in t.to_pyarrow().to_pylist()}
 
 

@@ -220,3 +220,36 @@ def test_a_charge_cannot_have_a_budget_and_dimensions_cannot_be_min_or_max():
     assert e.line == 24 and "not a charge" in e.message
     e = _err(GOOD.replace("innovation", "min"))
     assert "clash with the score_min column" in e.message
+
+
+def test_a_policy_error_is_a_method_error_with_both_languages():
+    from zhizao.errors import MethodError
+
+    e = _err(_replace('    when: "is_sme"', '    whn: "is_sme"'))
+    assert isinstance(e, MethodError) and e.http_status == 422
+    assert e.zh.startswith("政策文件 policies/tiny.yaml 第 25 行有误：rules[0].whn: unknown field `whn`")
+    assert e.en == str(e) and e.to_dict()["where"] == "policies/tiny.yaml:25"
+
+
+def test_the_fingerprint_of_a_policy_file_is_the_hash_of_its_bytes(tmp_path):
+    import hashlib
+
+    from zhizao.methodfile import fingerprint
+
+    f = tmp_path / "tiny.yaml"
+    f.write_bytes(GOOD.replace("\n", "\r\n").encode("utf-8"))     # CRLF: the bytes, not the text read
+    fp = fingerprint(load_policy(f))
+    assert fp.sha256 == hashlib.sha256(f.read_bytes()).hexdigest() and fp.file == str(f)
+    assert (fp.id, fp.version) == ("tiny", "1")
+
+
+def test_the_fingerprint_of_a_variant_is_the_hash_of_its_merged_content(tmp_path):
+    from zhizao.methodfile import fingerprint
+
+    (tmp_path / "tiny.yaml").write_text(GOOD, encoding="utf-8")
+    v = tmp_path / "tiny_x.yaml"
+    v.write_text('id: tiny_x\nextends: tiny\nversion: "x1"\nsource: "test variant [U]"\n', encoding="utf-8")
+    a = fingerprint(load_policy(v))
+    (tmp_path / "tiny.yaml").write_text(GOOD.replace("pass: 10", "pass: 12"), encoding="utf-8")
+    b = fingerprint(load_policy(v))
+    assert a.sha256 != b.sha256        # the base changed, the variant's own file did not

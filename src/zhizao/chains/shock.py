@@ -5,8 +5,7 @@ hit (间接损失 indirect loss) because customers run out of inputs, and suppli
 model is the firm-level adaptive regional input–output model of Hallegatte (2008) and
 Henriet–Hallegatte (2008) as adapted by Inoue & Todo ("Firm-level propagation of shocks through
 supply-chain networks", Nature Sustainability 2, 841–847, 2019), checked equation by equation
-against the authors' C++ simulator (HiroyasuInoue/ProductionNetworkSimulator, ``proNet.cpp``);
-see ``shared/methods/anchors.md`` §6.
+against the authors' C++ simulator (HiroyasuInoue/ProductionNetworkSimulator, ``proNet.cpp``).
 
 Units: the network's amounts and outputs are yuan per year; the model runs in days, so every flow
 is divided by 365 (``DAYS_PER_YEAR``). Day 0 is the pre-shock steady state; the shock acts from

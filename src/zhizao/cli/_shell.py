@@ -117,12 +117,6 @@ def progress_bar(description: str) -> Iterator:
         yield callback
 
 
-def open_db(db: Path | None):
-    from zhizao.data import store
-
-    return store.open_warehouse(db)
-
-
 def fail(message: str) -> None:
     err.print(f"[red]错误 / error:[/red] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(1)
@@ -176,43 +170,3 @@ def fmt(v, spec: str = ",.2f", none: str = "—") -> str:
         return format(v, spec)
     except (TypeError, ValueError):
         return str(v)
-
-
-def warehouse_is_synthetic(wh) -> bool:
-    """Whether the warehouse's enterprises are the synthetic generator's (first 1,000 names)."""
-    return is_synthetic(wh.table("enterprises").select("name").limit(1000).to_pyarrow())
-
-
-def has_table(wh, name: str) -> bool:
-    """Whether the warehouse holds a table ``name`` (result tables come and go)."""
-    rows = wh.raw.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchall()
-    return rows[0][0] > 0
-
-
-def indicator_years(wh) -> list[int]:
-    """The years with indicators in the warehouse, ascending."""
-    ind = wh.table("indicators")
-    return sorted(int(y) for y in ind.select("year").distinct().to_pyarrow().column("year").to_pylist())
-
-
-def resolve_year(wh, year: int | None) -> tuple[int, list[int]]:
-    """The year asked (or the latest) and the years up to it that have indicators; fails clearly
-    when the warehouse is empty or lacks the year."""
-    years = indicator_years(wh)
-    if not years:
-        fail("the warehouse has no indicators: run `zhizao synth` or `zhizao import` first")
-    year = years[-1] if year is None else year
-    if year not in years:
-        fail(f"no indicators for {year} in the warehouse (years present: {', '.join(map(str, years))})")
-    return year, [y for y in years if y <= year]
-
-
-def is_synthetic(table) -> bool:
-    """Whether a table's enterprise names carry the synthetic generator's mark (first 1,000 rows)."""
-    from zhizao.data.synth.names import SYNTHETIC_MARK
-
-    col = "name" if "name" in table.column_names else None
-    if col is None:
-        return False
-    names = table.column(col).slice(0, 1000).to_pylist()
-    return any(isinstance(n, str) and SYNTHETIC_MARK in n for n in names)

@@ -1,15 +1,13 @@
 """`zhizao policy …` and `zhizao package`: the rules-as-code policy commands.
 
-Shell only (STYLE.md 1.1): each command parses its arguments, calls ``zhizao.policy`` (engine,
-explanation, gap-to-qualify) or ``zhizao.report`` (push list, service package), writes the
-results as warehouse tables and prints a Rich summary in Chinese and English. Errors go to stderr
-with exit 1. ``zhizao.cli`` adds ``policy_app`` as ``zhizao policy`` and ``package_cmd`` as
-``zhizao package``.
+Each command parses its arguments, calls one operation of ``zhizao.services.policy`` (library,
+show, check, explain, push, package) and renders its typed result with Rich, in Chinese and
+English; domain errors go to stderr with their exit code (``zhizao.cli._shell.handled``).
+``zhizao.cli`` adds ``policy_app`` as ``zhizao policy`` and ``package_cmd`` as ``zhizao package``.
 
-Tables written: ``result_policy_<id>`` (the evaluation table of one policy and year; ``check``,
-``push``), ``result_policy_gap_<id>`` (the gap of every not-eligible enterprise; ``check``),
-``result_policy_package`` (one row per enterprise × year × policy; ``package`` replaces the rows of
-its enterprise and year and keeps the others).
+Tables written (each row with its run id, see ``zhizao runs``): ``result_policy_<id>`` and
+``result_policy_gap_<id>`` (``check``; ``push`` writes the first), ``result_policy_package``
+(``package``: one row per policy; a later package of the same enterprise and year replaces it).
 """
 
 from __future__ import annotations
@@ -20,7 +18,7 @@ from typing import Annotated, Optional
 import typer
 from rich.table import Table as RichTable
 
-from zhizao.cli._shell import SYNTHETIC_NOTE, DbOption, err, fail, has_table, is_synthetic, open_db, out, progress_bar
+from zhizao.cli._shell import SYNTHETIC_NOTE, DbOption, err, fail, handled, out, progress_bar, service
 
 policy_app = typer.Typer(
     name="policy",
@@ -38,70 +36,14 @@ YearOption = Annotated[Optional[int], typer.Option(
 LibraryOption = Annotated[Optional[Path], typer.Option(
     "--library", help="Folder of policy YAML files. Default: the shipped library (zhizao/methods/policies).")]
 LangOption = Annotated[str, typer.Option("--lang", help="Language of the text: zh or en.")]
-
-VERDICTS = ("eligible", "not_eligible", "unknown", "conflict")
-VERDICT_LABELS = {"eligible": "符合 eligible", "not_eligible": "不符合 not eligible",
-                  "unknown": "无法判定 unknown", "conflict": "冲突 conflict"}
-
-
-# --- helpers ---------------------------------------------------------------------------------
-def _library(library: Path | None):
-    from zhizao.policy import PolicyError, load_library
-
-    try:
-        return load_library(library)
-    except (PolicyError, OSError) as e:
-        fail(str(e))
-
-
-def _policy(spec: str, lib, year: int | None = None):
-    """A policy by id (from the library, the version valid in ``year``) or by YAML path."""
-    from zhizao.policy import PolicyError, load_policy
-
-    try:
-        if spec.endswith((".yaml", ".yml")) or Path(spec).is_file():
-            return load_policy(spec)
-        if spec not in lib:
-            known = ", ".join(lib) or "none"
-            fail(f"no policy {spec!r} in the library ({lib.directory}); policies: {known}")
-        return lib.get(spec, year=year)
-    except (PolicyError, OSError) as e:
-        fail(str(e))
+RegionOption = Annotated[Optional[str], typer.Option(
+    "--region", help="Only the enterprises of this region (a GB/T 2260 county or prefecture code, e.g. 330502).")]
 
 
 def _lang(lang: str) -> str:
     if lang not in ("zh", "en"):
         fail(f"--lang {lang!r}: choose zh or en")
     return lang
-
-
-def _resolve_year(wh, year: int | None) -> int:
-    from zhizao.cli._shell import resolve_year
-
-    return resolve_year(wh, year)[0]
-
-
-def _evaluate(wh, policy, lib, year: int):
-    """The policy's evaluation table for ``year`` (pyarrow), with a progress bar."""
-    from zhizao.policy import PolicyError, evaluate
-
-    if not policy.covers(year):
-        window = f"{policy.valid_from} – {policy.valid_to or '…'}"
-        fail(f"policy {policy.id} ({policy.version}) is not valid in {year} (valid {window})")
-    with progress_bar(f"政策评估 {policy.id}") as cb:
-        cb("evaluate", 0.2)
-        try:
-            table = evaluate(wh.tables(), policy, year=year, library=lib).to_pyarrow()
-        except (PolicyError, ValueError) as e:
-            fail(str(e))
-        cb("done", 1.0)
-    return table
-
-
-def _known_enterprise(wh, uscc: str) -> None:
-    ent = wh.table("enterprises")
-    if ent.filter(ent.uscc == uscc).count().to_pyarrow().as_py() == 0:
-        fail(f"no enterprise with USCC {uscc} in the warehouse")
 
 
 def _fmt_money(v) -> str:
@@ -121,14 +63,23 @@ def _from(p, *loc) -> list[str]:
     return [f"{file}:{line}" if line else str(file)]
 
 
+def _run_line(run) -> None:
+    if run is not None:
+        out.print(f"批次 run: {run.label}", highlight=False)
+
+
 # --- commands --------------------------------------------------------------------------------
 @policy_app.command("list")
 def list_cmd(library: LibraryOption = None) -> None:
     """List the policies of the library: id, version, name, issuer, validity, what each requires,
     and whether it pays a benefit; a province variant is marked with the policy it extends."""
-    lib = _library(library)
+    from zhizao.services import policy as svc_policy
+
+    with handled():
+        lib = svc_policy.library(None, library)
     t = RichTable(title=f"政策库 policy library — {lib.directory} ({len(lib)} policies)")
-    for c in ("id", "版本 version", "名称 name", "发文机关 issuer", "有效期 valid", "前置 requires", "兑现 benefit"):
+    for c in ("id", "版本 version", "名称 name", "发文机关 issuer", "适用地区 applies in", "有效期 valid",
+              "前置 requires", "兑现 benefit"):
         t.add_column(c)
     for pid in lib:
         for p in lib.versions(pid):
@@ -136,7 +87,7 @@ def list_cmd(library: LibraryOption = None) -> None:
             if p.benefit is not None:
                 benefit = str(p.benefit.amount) + (f" (≤ {p.benefit.cap:,.0f})" if p.benefit.cap else "")
             pid_cell = p.id + (f"\n(extends {p.extends})" if p.extends else "")
-            t.add_row(pid_cell, p.version, f"{p.name_zh}\n{p.name_en}", p.issuer or "", _window(p),
+            t.add_row(pid_cell, p.version, f"{p.name_zh}\n{p.name_en}", p.issuer or "", p.region_label, _window(p),
                       ", ".join(p.required_policies) or "—", benefit)
     out.print(t)
 
@@ -147,12 +98,14 @@ def show_cmd(policy_id: PolicyArg, library: LibraryOption = None) -> None:
     exceptions, eligibility routes, benefit, budget, the conditions the data cannot decide, and
     the warehouse columns and policies it depends on. For a province variant (extends), also the
     policy it extends, what it changed, and the file and line of every item (its own or the base's)."""
-    from zhizao.policy import PolicyError, dependencies
+    from zhizao.services import policy as svc_policy
 
-    lib = _library(library)
-    p = _policy(policy_id, lib)
+    with handled():
+        d = svc_policy.show(None, policy_id, library_path=library)
+    p = d.policy
     out.print(f"[bold]{p.name_zh}[/bold] {p.name_en} — {p.id} {p.version}", highlight=False)
-    out.print(f"发文机关 issuer: {p.issuer or '—'}; 有效期 valid: {_window(p)}", highlight=False)
+    out.print(f"发文机关 issuer: {p.issuer or '—'}; 有效期 valid: {_window(p)}; 适用地区 applies in: {d.region}",
+              highlight=False)
     out.print(f"依据 source: {p.source}", highlight=False)
     file_col = ("文件 file",) if p.extends else ()
     if p.extends:
@@ -214,10 +167,7 @@ def show_cmd(policy_id: PolicyArg, library: LibraryOption = None) -> None:
         for i, n in enumerate(p.not_decidable):
             at = "".join(f"  ({x})" for x in _from(p, "not_decidable", i))
             out.print(f"  - {n.id}: {n.text_zh}  [{n.source}]{at}", highlight=False)
-    try:
-        deps = dependencies(p, lib)
-    except PolicyError as e:
-        fail(str(e))
+    deps = d.dependencies
     out.print(f"依赖 needs columns: {', '.join(deps.columns) or '—'}", highlight=False)
     if deps.policies:
         out.print(f"依赖 needs policies: {', '.join(deps.policies)}", highlight=False)
@@ -227,97 +177,74 @@ def show_cmd(policy_id: PolicyArg, library: LibraryOption = None) -> None:
 def check_cmd(
     policy_id: PolicyArg,
     year: YearOption = None,
+    region: RegionOption = None,
     library: LibraryOption = None,
     db: DbOption = None,
 ) -> None:
-    """Evaluate a policy for every enterprise of a year: counts eligible / not eligible / unknown,
-    the rules that fail most, the inputs most often missing, and the enterprises close to
-    qualifying.
+    """Evaluate a policy for every enterprise of a year where it applies (or of one region): counts
+    eligible / not eligible / unknown, the rules that fail most, the inputs most often missing,
+    and the enterprises close to qualifying.
 
     Writes result_policy_<id> (the evaluation table) and result_policy_gap_<id> (per not-eligible
     enterprise: each failed threshold with the change needed, the failed rules it cannot change,
     and the points missing on the score route).
     """
-    import ibis
+    from zhizao.services import policy as svc_policy
 
-    from zhizao.policy.gap import gap_table
-
-    lib = _library(library)
-    with open_db(db) as wh:
-        year = _resolve_year(wh, year)
-        p = _policy(policy_id, lib, year)
-        ev = _evaluate(wh, p, lib, year)
-        gaps = gap_table(ibis.memtable(ev), p, wh.tables(), year=year).to_pyarrow()
-        name = wh.write_result(f"policy_{p.id}", ev)
-        gap_name = wh.write_result(f"policy_gap_{p.id}", gaps)
-    _print_check(ev, gaps, p, year, is_synthetic(ev))
-    out.print(f"{ev.num_rows:,} rows written to {name}; gaps of not-eligible enterprises ({gaps.num_rows:,} rows) "
-              f"in {gap_name}")
+    with service(db) as svc, progress_bar(f"政策评估 {policy_id}") as cb:
+        r = svc_policy.check(svc, policy_id, year=year, library_path=library, region=region, progress=cb)
+    _print_check(r)
+    out.print(f"{r.total:,} rows written to {r.table}; gaps of not-eligible enterprises ({r.gaps.num_rows:,} rows) "
+              f"in {r.gap_table}")
+    _run_line(r.run)
 
 
-def _print_check(ev, gaps, p, year: int, synthetic: bool) -> None:
-    import pyarrow as pa
-    import pyarrow.compute as pc
+def _print_check(r) -> None:
+    from zhizao.policy.results import VERDICT_LABELS, VERDICTS
 
-    counts = {r["values"]: r["counts"] for r in pc.value_counts(ev.column("verdict")).to_pylist()}
-    t = RichTable(title=f"{year} {p.name_zh} {p.name_en} ({p.id} {p.version})"
-                  + (f" — {SYNTHETIC_NOTE}" if synthetic else ""))
+    p = r.policy
+    where = f" — {r.region}" if r.region else ""
+    t = RichTable(title=f"{r.year} {p.name_zh} {p.name_en} ({p.id} {p.version}){where}"
+                  + (f" — {SYNTHETIC_NOTE}" if r.synthetic else ""))
     t.add_column("结论 verdict")
     t.add_column("企业 firms", justify="right")
     t.add_column("占比 share", justify="right")
-    n = max(ev.num_rows, 1)
+    n = max(r.total, 1)
     for v in VERDICTS:
-        t.add_row(VERDICT_LABELS[v], f"{counts.get(v, 0):,}", f"{counts.get(v, 0) / n:.1%}")
-    t.add_row("合计 total", f"{ev.num_rows:,}", "")
+        t.add_row(VERDICT_LABELS[v], f"{r.counts[v]:,}", f"{r.counts[v] / n:.1%}")
+    t.add_row("合计 total", f"{r.total:,}", "")
     out.print(t)
-    if p.benefit is None and counts.get("eligible"):
-        out.print(f"无资金兑现 no money attached: {counts['eligible']:,} enterprises qualify for the status "
+    if not p.national:
+        line = f"适用地区 applies in: {r.applies}"
+        if r.outside:
+            line += f"; {r.outside:,} enterprises elsewhere are not evaluated (不适用)"
+        out.print(line, highlight=False)
+    eligible = r.counts["eligible"]
+    if p.benefit is None and eligible:
+        out.print(f"无资金兑现 no money attached: {eligible:,} enterprises qualify for the status "
                   "(认定), the policy file states no amount")
-    elif "benefit_yuan" in ev.column_names and counts.get("eligible"):
-        total = pc.sum(ev.column("benefit_yuan")).as_py() or 0.0
-        if p.benefit is not None and p.benefit.kind == "charge":   # benefit_yuan < 0: what they pay
-            line = f"加收金额 charged: {-total:,.0f} 元 yuan from {counts['eligible']:,} enterprises"
+    elif p.benefit is not None and eligible:
+        if p.benefit.kind == "charge":   # benefit_yuan < 0: what they pay
+            line = f"加收金额 charged: {-r.eligible_amount:,.0f} 元 yuan from {eligible:,} enterprises"
         else:
-            line = f"兑现金额 benefit: {total:,.0f} 元 yuan to {counts['eligible']:,} eligible enterprises"
-        if "within_budget" in ev.column_names:
-            inside = ev.filter(pc.fill_null(ev.column("within_budget"), False))
-            line += (f"; within the budget: {inside.num_rows:,} firms, "
-                     f"{pc.sum(inside.column('benefit_yuan')).as_py() or 0.0:,.0f} 元")
+            line = f"兑现金额 benefit: {r.eligible_amount:,.0f} 元 yuan to {eligible:,} eligible enterprises"
+        if r.within_budget_firms is not None:
+            line += (f"; within the budget: {r.within_budget_firms:,} firms, "
+                     f"{r.within_budget_amount:,.0f} 元")
         out.print(line)
-    # reasons by rule (vectorised per rule column; loop over rules only)
-    rt = RichTable(title="未满足的条款 failing rules (among not eligible / unknown)")
-    for c in ("规则 rule", "名称 name", "不满足 false", "无法判定 unknown", "可改变 changeable", "依据 source"):
-        rt.add_column(c, justify="right" if c.startswith(("不满足", "无法")) else "left")
-    not_ok = ev.filter(pc.is_in(ev.column("verdict"), value_set=pa.array(["not_eligible", "unknown"])))
-    rows = []
-    for r in p.rules:
-        col = f"rule_{r.id}"
-        if col not in not_ok.column_names:
-            continue
-        c = not_ok.column(col)
-        false = pc.sum(pc.cast(pc.invert(pc.fill_null(c, True)), "int64")).as_py() or 0
-        unknown = c.null_count
-        if false or unknown:
-            rows.append((false, unknown, r))
-    for false, unknown, r in sorted(rows, key=lambda x: (-x[0], -x[1], x[2].id)):
-        rt.add_row(r.id, r.name_zh or "", f"{false:,}", f"{unknown:,}", "✓" if r.changeable else "✗", r.source)
-    if rows:
+    if r.failing:
+        rt = RichTable(title="未满足的条款 failing rules (among not eligible / unknown)")
+        for c in ("规则 rule", "名称 name", "不满足 false", "无法判定 unknown", "可改变 changeable", "依据 source"):
+            rt.add_column(c, justify="right" if c.startswith(("不满足", "无法")) else "left")
+        for x in r.failing:
+            rt.add_row(x.rule_id, x.name_zh, f"{x.false:,}", f"{x.unknown:,}", "✓" if x.changeable else "✗", x.source)
         out.print(rt)
-    missing = ev.column("missing")
-    parts = pc.list_flatten(pc.split_pattern(pc.fill_null(missing, ""), ";"))
-    parts = parts.filter(pc.not_equal(parts, ""))
-    if len(parts):
-        top = sorted(pc.value_counts(parts).to_pylist(), key=lambda x: -x["counts"])[:10]
+    if r.missing_top:
         out.print("缺失最多的数据 most often missing: "
-                  + ", ".join(f"{x['values']} ({x['counts']:,})" for x in top), highlight=False)
-    if gaps.num_rows:
-        blocked = pc.and_(pc.equal(gaps.column("kind"), "fixed"), pc.equal(gaps.column("role"), "floor"))
-        fixed = set(gaps.filter(blocked).column("uscc").to_pylist())
-        gap_firms = set(gaps.column("uscc").to_pylist())
-        near = gap_firms - fixed
-        out.print(f"差距 gap: {len(near):,} not-eligible enterprises fail no floor condition they cannot change; "
-                  f"{len(fixed):,} fail one (`zhizao policy explain {p.id} USCC` "
-                  f"for one enterprise)")
+                  + ", ".join(f"{k} ({n:,})" for k, n in r.missing_top), highlight=False)
+    if r.gaps.num_rows:
+        out.print(f"差距 gap: {r.gap_near:,} not-eligible enterprises fail no floor condition they cannot change; "
+                  f"{r.gap_fixed:,} fail one (`zhizao policy explain {p.id} USCC` for one enterprise)")
 
 
 @policy_app.command("explain")
@@ -332,28 +259,23 @@ def explain_cmd(
     """Explain one enterprise's verdict: every rule with its inputs, threshold, pass/fail and clause;
     the derived variables and points; and, when it fails, the smallest changes that would make it
     qualify and the failed rules it cannot change."""
-    from zhizao.policy import PolicyError
-    from zhizao.policy.explain import explain, render
-    from zhizao.policy.gap import gap, render_gap
+    from zhizao.policy.explain import render
+    from zhizao.policy.gap import render_gap
+    from zhizao.services import policy as svc_policy
 
     _lang(lang)
-    lib = _library(library)
-    with open_db(db) as wh:
-        year = _resolve_year(wh, year)
-        p = _policy(policy_id, lib, year)
-        if not p.covers(year):
-            fail(f"policy {p.id} ({p.version}) is not valid in {year} (valid {_window(p)})")
-        _known_enterprise(wh, uscc)
-        try:
-            tree = explain(wh.tables(), p, uscc=uscc, year=year, library=lib)
-        except KeyError as e:
-            fail(str(e.args[0]) if e.args else str(e))
-        except (PolicyError, ValueError) as e:
-            fail(str(e))
-    out.print(render(tree, lang=lang), highlight=False)
-    if tree["verdict"] != "eligible":
+    with service(db, read_only=True) as svc:
+        r = svc_policy.explain(svc, policy_id, uscc, year=year, library_path=library)
+    zh = lang == "zh"
+    out.print(render(r.tree, lang=lang), highlight=False)
+    out.print(("所在区县：" if zh else "County: ") + r.region, highlight=False)
+    if not r.applies:
+        out.print((f"注意：本政策适用于 {r.applies_to}，该企业不在适用地区（仅供参考）" if zh else
+                   f"Note: the policy applies in {r.applies_to}; the enterprise is not there (for reference only)"),
+                  highlight=False)
+    if r.gap is not None:
         out.print("")
-        out.print(render_gap(gap(tree, p), lang=lang), highlight=False)
+        out.print(render_gap(r.gap, lang=lang), highlight=False)
 
 
 @policy_app.command("push")
@@ -361,39 +283,34 @@ def push_cmd(
     policy_id: PolicyArg,
     out_path: Annotated[Path, typer.Option("--out", help="The XLSX file to write (the 免申即享 list).")],
     year: YearOption = None,
+    region: RegionOption = None,
     library: LibraryOption = None,
     db: DbOption = None,
 ) -> None:
-    """Write the 免申即享 push list: every enterprise eligible for the policy without applying, with
-    its route, score, amount and budget rank, as an XLSX workbook with Chinese headers.
+    """Write the 免申即享 push list: every enterprise eligible for the policy without applying (where
+    it applies), with its route, score, amount and budget rank, as an XLSX workbook with Chinese headers.
 
     Also writes result_policy_<id> (the evaluation table).
     """
-    import pyarrow.compute as pc
-
     from zhizao.report.policy_xlsx import write_push_xlsx
+    from zhizao.services import policy as svc_policy
 
-    lib = _library(library)
-    with open_db(db) as wh:
-        year = _resolve_year(wh, year)
-        p = _policy(policy_id, lib, year)
-        ev = _evaluate(wh, p, lib, year)
-        wh.write_result(f"policy_{p.id}", ev)
-    synthetic = is_synthetic(ev)
-    eligible = ev.filter(pc.equal(ev.column("verdict"), "eligible"))
+    with service(db) as svc:
+        r = svc_policy.push(svc, policy_id, year=year, library_path=library, region=region)
+    p = r.policy
     try:
-        write_push_xlsx(eligible, out_path, policy=p, year=year, synthetic=synthetic)
+        write_push_xlsx(r.eligible, out_path, policy=p, year=r.year, synthetic=r.synthetic)
     except OSError as e:
         fail(f"cannot write {out_path}: {e}")
-    total = pc.sum(eligible.column("benefit_yuan")).as_py() if eligible.num_rows else 0.0
-    line = (f"{year} {p.name_zh} 免申即享: {eligible.num_rows:,} enterprises"
-            + (f", {total or 0:,.0f} 元 yuan" if p.benefit is not None else ""))
-    if "within_budget" in eligible.column_names and eligible.num_rows:
-        inside = eligible.filter(pc.fill_null(eligible.column("within_budget"), False))
-        line += (f"; within the {p.budget.total:,.0f} 元 budget: {inside.num_rows:,} enterprises, "
-                 f"{pc.sum(inside.column('benefit_yuan')).as_py() or 0:,.0f} 元")
-    out.print(line + (f" ({SYNTHETIC_NOTE})" if synthetic else ""))
+    n = r.eligible.num_rows
+    line = (f"{r.year} {p.name_zh} 免申即享: {n:,} enterprises"
+            + (f", {r.amount:,.0f} 元 yuan" if p.benefit is not None else ""))
+    if r.within_budget_firms is not None and n:
+        line += (f"; within the {p.budget.total:,.0f} 元 budget: {r.within_budget_firms:,} enterprises, "
+                 f"{r.within_budget_amount:,.0f} 元")
+    out.print(line + (f" ({SYNTHETIC_NOTE})" if r.synthetic else ""))
     out.print(f"已写出 written: {out_path}")
+    _run_line(r.run)
 
 
 def package_cmd(
@@ -407,33 +324,23 @@ def package_cmd(
     library: LibraryOption = None,
     db: DbOption = None,
 ) -> None:
-    """The enterprise's policy service package (政策服务包): every policy it qualifies for with the
-    amount and the clauses it rests on, the ones it nearly qualifies for with the gap to qualify,
-    the ones that need data it lacks — as an HTML page (Chinese, or English with --lang en).
+    """The enterprise's policy service package (政策服务包): every policy that applies where it is,
+    with the amount and the clauses it rests on for those it qualifies for, the gap to qualify for
+    those it nearly qualifies for, the data or the run the others need — and, apart, the policies of
+    other regions — as an HTML page (Chinese, or English with --lang en).
 
     Writes the package's rows to result_policy_package (one row per policy; earlier rows of the
     same enterprise and year are replaced).
     """
-    from zhizao.report.policy_package import (PdfUnavailable, build_package, package_rows, render_html,
-                                              write_pdf)
+    from zhizao.errors import Unavailable
+    from zhizao.report.policy_package import render_html, write_pdf
+    from zhizao.services import policy as svc_policy
 
     _lang(lang)
-    lib = _library(library)
-    with open_db(db) as wh:
-        year = _resolve_year(wh, year)
-        _known_enterprise(wh, uscc)
-        with progress_bar("政策服务包 package") as cb:
-            cb("policies", 0.2)
-            try:
-                pkg = build_package(wh.tables(), uscc, year=year, library=lib)
-            except KeyError as e:
-                fail(str(e.args[0]) if e.args else str(e))
-            cb("write", 0.9)
-            rows = package_rows(pkg)
-            _write_package_rows(wh, rows, uscc, year)
-            cb("done", 1.0)
+    with service(db) as svc, progress_bar("政策服务包 package") as cb:
+        pkg = svc_policy.package(svc, uscc, year=year, library_path=library, store=True, progress=cb)
     html = render_html(pkg, lang=lang)
-    path = out_path or Path(f"policy-package-{uscc}-{year}.html")
+    path = out_path or Path(f"policy-package-{uscc}-{pkg.year}.html")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(html, encoding="utf-8")
@@ -441,53 +348,54 @@ def package_cmd(
         fail(f"cannot write {path}: {e}")
     _print_package(pkg, lang)
     out.print(f"已写出 written: {path}; rows in result_policy_package")
+    _run_line(pkg.run)
     if pdf:
         try:
             pdf_path = write_pdf(html, path.with_suffix(".pdf"))
-        except PdfUnavailable as e:
-            err.print(f"[yellow]{e}[/yellow]", highlight=False)
+        except Unavailable as e:
+            err.print(f"[yellow]{e.en}[/yellow]", highlight=False)
             raise typer.Exit(1) from None
         out.print(f"已写出 written: {pdf_path}")
 
 
-def _write_package_rows(wh, rows, uscc: str, year: int) -> None:
-    """Replace this enterprise-year's rows of result_policy_package, keeping the others."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    if has_table(wh, "result_policy_package"):
-        old = wh.con.table("result_policy_package").to_pyarrow()
-        if old.schema.names == rows.schema.names:
-            keep = old.filter(pc.invert(pc.and_(pc.equal(old.column("uscc"), uscc),
-                                                pc.equal(old.column("year"), year))))
-            rows = pa.concat_tables([keep.cast(rows.schema), rows])
-    wh.write_result("policy_package", rows)
+_SECTION_LABELS = {"qualified": "符合 eligible", "near": "接近 near", "unknown": "待补数据 unknown",
+                   "needs_run": "待计算 needs a run", "out": "不符合 out", "other_region": "其他地区 elsewhere",
+                   "errors": "未评估 not evaluated"}
 
 
-def _print_package(pkg: dict, lang: str) -> None:
+def _print_package(pkg, lang: str) -> None:
     from zhizao.policy.explain import VERDICT_EN, VERDICT_ZH
+    from zhizao.policy.results import SECTIONS
 
     zh = lang == "zh"
-    t = RichTable(title=f"{pkg['year']} 政策服务包 policy package — {pkg['name']} ({pkg['uscc']})"
-                  + (f" — {SYNTHETIC_NOTE}" if pkg["synthetic"] else ""))
+    t = RichTable(title=f"{pkg.year} 政策服务包 policy package — {pkg.name} ({pkg.uscc}, {pkg.region})"
+                  + (f" — {SYNTHETIC_NOTE}" if pkg.synthetic else ""))
     for c in ("政策 policy", "结论 verdict", "途径 route", "金额 amount (元)", "说明 note"):
         t.add_column(c, justify="right" if c.startswith("金额") else "left")
-    labels = {"qualified": "符合 eligible", "near": "接近 near", "unknown": "待补数据 unknown", "out": "不符合 out"}
-    for section in ("qualified", "near", "unknown", "out"):
-        for e in pkg[section]:
+    for section in SECTIONS:
+        if section == "other_region":
+            continue
+        for e in pkg.sections[section]:
             note = ""
             if section == "near":
-                n = sum(1 for f in e["gap"]["floor"]) + (1 if e["gap"]["routes"] else 0)
+                n = len(e.gap["floor"]) + (1 if e.gap["routes"] else 0)
                 note = f"{n} 项差距 gap item(s)"
             elif section == "unknown":
-                note = ", ".join(e["missing"]) or ", ".join(e["conflict"])
+                note = ", ".join(e.missing) or ", ".join(e.conflict)
             elif section == "out":
-                note = "、".join(f["name_zh"] if zh else f["name_en"] for f in e["fixed"])
-            verdict = (VERDICT_ZH if zh else VERDICT_EN).get(e["verdict"], e["verdict"])
-            t.add_row(f"{e['name_zh']} {e['policy_id']}", f"{labels[section]} / {verdict}",
-                      (e["route_name_zh"] if zh else e["route_name_en"]) or "",
-                      _fmt_money(e["amount_yuan"]) if section == "qualified" else "", note)
-    for e in pkg["errors"]:
-        t.add_row(f"{e['name_zh']} {e['policy_id']}", "未评估 not evaluated", "", "", e["message"][:80])
+                note = "、".join(f["name_zh"] if zh else f["name_en"] for f in e.fixed)
+            elif section == "needs_run":
+                note = f"`{e.command}`"
+            elif section == "errors":
+                note = (e.message if zh else e.message_en or e.message or "")[:80]
+            verdict = (VERDICT_ZH if zh else VERDICT_EN).get(e.verdict, e.verdict) if e.verdict else ""
+            t.add_row(f"{e.name_zh} {e.policy_id}", _SECTION_LABELS[section] + (f" / {verdict}" if verdict else ""),
+                      (e.route_name_zh if zh else e.route_name_en) or "",
+                      _fmt_money(e.amount_yuan) if section == "qualified" else "", note)
     out.print(t)
-    out.print(f"可享合计 total: {pkg['total_amount_yuan']:,.0f} 元 yuan")
+    out.print(f"可享合计 total: {pkg.total_amount_yuan:,.0f} 元 yuan")
+    apart = pkg.sections["other_region"]
+    if apart:
+        out.print(("其他地区的政策（不适用于本企业所在地，未评估）：" if zh else
+                   "Policies of other regions (they do not apply where the enterprise is; not evaluated): ")
+                  + "; ".join(f"{e.name_zh} {e.policy_id} ({e.applies_to})" for e in apart), highlight=False)

@@ -5,7 +5,8 @@
   within each region when their industries are related (Hidalgo proximity ≥ ``proximity_min``,
   computed over all regions of the matrix): each connected component of a region is a candidate.
   The idea of US Cluster Mapping (Delgado, Porter & Stern 2016: specialisation, then relatedness),
-  on Chinese codes and with relatedness from co-location (anchors.md §7).
+  on Chinese codes and with relatedness from co-location (Delgado, Porter & Stern 2016, J. Economic
+  Geography 16(1):1–38).
 * :func:`new_star_candidates`: per region, the industries it is not yet specialised in (RCA < 1)
   where its relatedness density (关联密度) is high, ranked by complexity outlook gain (COG,
   复杂度前景收益): where the region could grow next (Hidalgo et al. 2007; Hausmann et al. 2014).

@@ -30,7 +30,6 @@ from zhizao.clusters.method import (
     METRIC_LABELS,
     DiagnosisSettings,
     format_values,
-    load_diagnosis_settings,
 )
 from zhizao.clusters.tiers import cluster_rows
 
@@ -95,7 +94,7 @@ class DiagnosisResult:
         return out
 
 
-def diagnose(profiles, settings: DiagnosisSettings | str = "diagnosis-default") -> DiagnosisResult:
+def diagnose(profiles, settings: DiagnosisSettings) -> DiagnosisResult:
     """Scale and strength percentiles, the verdict and the weak dimensions of every cluster.
 
     Parameters
@@ -104,7 +103,7 @@ def diagnose(profiles, settings: DiagnosisSettings | str = "diagnosis-default") 
         A profile table (``cluster_profiles``; Arrow or Ibis) with its ``cluster`` rows (the peers)
         and, for the provincial benchmark, its ``benchmark`` row.
     settings
-        :class:`~zhizao.clusters.method.DiagnosisSettings` or the id / path of a settings file.
+        :class:`~zhizao.clusters.method.DiagnosisSettings`, validated (``load_diagnosis_settings(id or path)``).
 
     Returns
     -------
@@ -116,7 +115,10 @@ def diagnose(profiles, settings: DiagnosisSettings | str = "diagnosis-default") 
         ``dimension_zh``, ``dimension_en``, ``percentile``, ``metric``, ``value``,
         ``province_benchmark``, ``ratio_to_province``, ``national_benchmark``, ``ratio_to_national``.
     """
-    s = load_diagnosis_settings(settings) if not isinstance(settings, DiagnosisSettings) else settings
+    if not isinstance(settings, DiagnosisSettings):
+        raise TypeError(f"settings: expected DiagnosisSettings (zhizao.clusters.load_diagnosis_settings), "
+                        f"got {type(settings).__name__}")
+    s = settings
     t = profiles if isinstance(profiles, pa.Table) else profiles.to_pyarrow()
     peers = cluster_rows(t)
     bench = t.filter(pc.equal(t.column("scope"), "benchmark"))

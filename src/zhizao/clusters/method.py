@@ -8,7 +8,7 @@ field path, as the land methods do (``zhizao.land.method``).
   industry codes (division 大类, group 中类 or class 小类 prefixes, each with a ``note`` on why it
   is mapped) in a set of GB/T 2260 regions (county, prefecture or province codes, or ``all`` =
   the set's province), with the tier it officially holds (``tier_claimed``) and a confidence tag
-  (``C`` confirmed in a source, ``U`` unconfirmed: policy-methods.md's [U]). The synthetic
+  (``C`` confirmed in a source, ``U`` unconfirmed by any source we hold). The synthetic
   province's 15 county clusters come from ``methods/synth/zhejiang.yaml`` (:func:`clusters_from_synth`).
 * **Tier criteria** (``tiers-zhejiang``): tiers from the top (world-class 世界级 → provincial 省级
   特色 → new star 新星), each placed by any of its rules (a rule = conditions that must all hold);
@@ -17,31 +17,27 @@ field path, as the land methods do (``zhizao.land.method``).
   (productivity, innovation, profitability, leading firms) and the percentile cut-offs of the
   大而不强 (big but not strong) verdict, plus national benchmarks where a file gives them.
 
-Sources: shared/methods/policy-methods.md §7 (415X, 浙政发〔2023〕4号) and §8 (Jiangsu).
+Sources: 浙政发〔2023〕4号 (415X) and the Jiangsu sources named in ``jiangsu.yaml``.
 """
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pyarrow as pa
-import yaml
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, field_validator, model_validator
 
+from zhizao import methodfile
 from zhizao.codes import industries as _ind
 from zhizao.codes import regions as _reg
 from zhizao.data.units import unit_factor
+from zhizao.errors import MethodError
+from zhizao.methodfile import FieldError, MethodModel
+
+if TYPE_CHECKING:
+    from zhizao.data.synth.calibration import Calibration
 
 __all__ = [
     "METRIC_LABELS",
@@ -131,12 +127,8 @@ def format_values(metric: str, values, *, lang: str = "zh") -> np.ndarray:
     return np.where(np.isnan(x), "无数据" if zh else "n/a", s)
 
 
-class MethodError(ValueError):
-    """A cluster, tier or diagnosis file that does not validate; the message names file and field."""
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Frozen(MethodModel):
+    pass
 
 
 # --- cluster definitions ------------------------------------------------------------------------
@@ -223,12 +215,15 @@ class ClusterSet(_Frozen):
         ids = [c.id for c in self.clusters]
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
-            raise ValueError(f"clusters: ids repeated {dup}")
+            raise FieldError(("clusters", ids.index(dup[0], ids.index(dup[0]) + 1)),
+                             f"clusters: ids repeated {dup}: expected each cluster id once")
         for k, c in enumerate(self.clusters):
             if c.regions != "all":
                 outside = [r for r in c.regions if not r.startswith(self.province[:2])]
                 if outside:
-                    raise ValueError(f"clusters.{k}.regions: {outside} lie outside province {self.province}")
+                    raise FieldError(("clusters", k, "regions"),
+                                     f"{outside} lie outside province {self.province}: expected regions "
+                                     f"of the province (codes starting {self.province[:2]})")
         return self
 
     def get(self, cluster_id: str) -> ClusterDef:
@@ -257,7 +252,8 @@ def cluster_table(clusters: ClusterSet) -> pa.Table:
     province's 2 digits) and ``industry_prefix``.
 
     >>> import pyarrow.compute as pc
-    >>> t = cluster_table(clusters_from_synth())
+    >>> from zhizao.data.synth import load_calibration
+    >>> t = cluster_table(clusters_from_synth(load_calibration()))
     >>> t.filter(pc.equal(t["cluster_id"], "zhuji_socks")).select(["region_label", "scope", "industry_prefix"]).to_pylist()
     [{'region_label': '330681', 'scope': 'cluster', 'industry_prefix': '1763'}]
     """
@@ -372,8 +368,10 @@ class TierCriteria(_Frozen):
     @model_validator(mode="after")
     def _unique(self):
         ids = [t.id for t in self.tiers]
-        if len(ids) != len(set(ids)):
-            raise ValueError(f"tiers: an id appears twice {ids}")
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise FieldError(("tiers", ids.index(dup[0], ids.index(dup[0]) + 1), "id"),
+                             f"tiers: an id appears twice {dup}: expected each tier once")
         return self
 
 
@@ -434,7 +432,7 @@ class DiagnosisSettings(_Frozen):
             try:
                 _threshold_factor(k, b.unit)
             except ValueError as e:
-                raise ValueError(f"national.{k}: {e}") from None
+                raise FieldError(("national", k), str(e)) from None
         return self
 
     def national_value(self, metric: str) -> float | None:
@@ -442,94 +440,58 @@ class DiagnosisSettings(_Frozen):
         return None if b is None else b.value * _threshold_factor(metric, b.unit)
 
 
-# --- loading ------------------------------------------------------------------------------------
-
-def _dir():
-    return resources.files("zhizao") / "methods" / "clusters"
-
+# --- loading (zhizao.methodfile) -------------------------------------------------------------
 
 def available() -> list[str]:
     """Ids of the shipped files (cluster sets, tier criteria, diagnosis settings)."""
-    return sorted(p.name[:-5] for p in _dir().iterdir() if p.name.endswith(".yaml"))
-
-
-def _parse(model, what: str, text: str, origin: str):
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise MethodError(f"{origin}: not valid YAML: {e}") from None
-    if not isinstance(data, dict):
-        raise MethodError(f"{origin}: a {what} file must be a mapping")
-    try:
-        return model.model_validate(data)
-    except ValidationError as e:
-        lines = [f"{origin}: invalid {what}"]
-        for err in e.errors():
-            loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            lines.append(f"  field {loc}: {err['msg']}")
-        raise MethodError("\n".join(lines)) from None
+    return sorted(methodfile.available("clusters") + methodfile.available("tiers")
+                  + methodfile.available("diagnosis"))
 
 
 def parse_clusters(text: str, *, origin: str = "<string>") -> ClusterSet:
-    """Validate a cluster-set YAML text; errors name ``origin`` and the field path."""
-    return _parse(ClusterSet, "cluster set", text, origin)
+    """Validate a cluster-set YAML text; ``MethodError`` names ``origin``, the line, the field path
+    and what was expected."""
+    return methodfile.parse("clusters", text, origin=origin)
 
 
 def parse_tier_criteria(text: str, *, origin: str = "<string>") -> TierCriteria:
-    return _parse(TierCriteria, "tier criteria", text, origin)
+    return methodfile.parse("tiers", text, origin=origin)
 
 
 def parse_diagnosis_settings(text: str, *, origin: str = "<string>") -> DiagnosisSettings:
-    return _parse(DiagnosisSettings, "diagnosis settings", text, origin)
-
-
-def _load(parse, model, path_or_id):
-    if isinstance(path_or_id, model):
-        return path_or_id
-    p = Path(path_or_id)
-    if p.suffix in (".yaml", ".yml") or p.exists():
-        return parse(p.read_text(encoding="utf-8"), origin=str(p))
-    return _shipped(parse, str(path_or_id))
-
-
-@cache
-def _shipped(parse, file_id: str):
-    f = _dir() / f"{file_id}.yaml"
-    if not f.is_file():
-        raise MethodError(f"no shipped cluster file {file_id!r}; shipped: {available()}")
-    return parse(f.read_text(encoding="utf-8"), origin=f"zhizao/methods/clusters/{file_id}.yaml")
+    return methodfile.parse("diagnosis", text, origin=origin)
 
 
 def load_clusters(path_or_id: str | Path | ClusterSet = "zhejiang-415x") -> ClusterSet:
     """A cluster set by shipped id (``zhejiang-415x``, ``jiangsu``) or path."""
-    return _load(parse_clusters, ClusterSet, path_or_id)
+    return methodfile.load("clusters", path_or_id)
 
 
 def load_tier_criteria(path_or_id: str | Path | TierCriteria = "tiers-zhejiang") -> TierCriteria:
-    return _load(parse_tier_criteria, TierCriteria, path_or_id)
+    return methodfile.load("tiers", path_or_id)
 
 
 def load_diagnosis_settings(path_or_id: str | Path | DiagnosisSettings = "diagnosis-default") -> DiagnosisSettings:
-    return _load(parse_diagnosis_settings, DiagnosisSettings, path_or_id)
+    return methodfile.load("diagnosis", path_or_id)
 
 
-def clusters_from_synth(path: str | Path | None = None) -> ClusterSet:
-    """The synthetic province's county clusters (``methods/synth/zhejiang.yaml``, key ``clusters``).
+def clusters_from_synth(calibration: Calibration) -> ClusterSet:
+    """The synthetic province's county clusters (the ``clusters`` key of a calibration,
+    ``zhizao.data.synth.load_calibration()``: ``methods/synth/zhejiang.yaml``).
 
     One cluster per planted cluster: its county, its classes (the calibration's ``note`` on the
     mapping is kept), no tier claimed.
 
-    >>> s = clusters_from_synth()
+    >>> from zhizao.data.synth import load_calibration
+    >>> s = clusters_from_synth(load_calibration())
     >>> s.get("zhuji_socks").regions, [m.code for m in s.get("zhuji_socks").industries]
     (['330681'], ['1763'])
     """
-    from zhizao.data.synth.calibration import load_calibration
-
-    cal = load_calibration(path)
+    cal = calibration
     return ClusterSet(
         id=f"synthetic-{cal.name}", name_zh=f"合成省份产业集群（{cal.name}）",
         name_en=f"clusters of the synthetic province ({cal.name})", province=cal.province,
-        source="methods/synth/zhejiang.yaml, key clusters (cal §4)",
+        source="src/zhizao/methods/synth/zhejiang.yaml, key clusters",
         clusters=[ClusterDef(
             id=c.id, name_zh=c.name_zh, name_en=c.id.replace("_", " "), regions=[c.county],
             industries=[IndustryMapping(code=k, note=c.note or "planted class of the synthetic cluster")

@@ -24,7 +24,6 @@ from zhizao.clusters.method import (
     Condition,
     TierCriteria,
     format_values,
-    load_tier_criteria,
 )
 
 __all__ = ["NO_TIER", "TIER_COLUMNS", "assign_tiers", "cluster_rows"]
@@ -78,7 +77,7 @@ def _condition(t: pa.Table, c: Condition, factor: np.ndarray, lang: str = "zh"):
     return ok, held.astype(object), missed.astype(object)
 
 
-def assign_tiers(profiles, criteria: TierCriteria | str = "tiers-zhejiang") -> pa.Table:
+def assign_tiers(profiles, criteria: TierCriteria) -> pa.Table:
     """The tier of every cluster, the rule that placed it and why the next tier up was missed.
 
     Parameters
@@ -86,7 +85,7 @@ def assign_tiers(profiles, criteria: TierCriteria | str = "tiers-zhejiang") -> p
     profiles
         A profile table (``cluster_profiles``; Arrow or Ibis); its ``cluster`` rows are tiered.
     criteria
-        :class:`~zhizao.clusters.method.TierCriteria` or the id / path of a criteria file.
+        :class:`~zhizao.clusters.method.TierCriteria`, validated (``load_tier_criteria(id or path)``).
 
     Returns
     -------
@@ -122,7 +121,10 @@ def assign_tiers(profiles, criteria: TierCriteria | str = "tiers-zhejiang") -> p
     >>> r.column("tier").to_pylist(), r.column("next_tier_missing").to_pylist()
     (['provincial', 'none'], [None, '规上营业收入 500.00亿元，需 ≥ 1000.00亿元'])
     """
-    crit = load_tier_criteria(criteria) if not isinstance(criteria, TierCriteria) else criteria
+    if not isinstance(criteria, TierCriteria):
+        raise TypeError(f"criteria: expected TierCriteria (zhizao.clusters.load_tier_criteria), "
+                        f"got {type(criteria).__name__}")
+    crit = criteria
     t = cluster_rows(profiles)
     n = t.num_rows
     factor = _scale_factor(t, crit)

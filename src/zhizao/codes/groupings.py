@@ -1,10 +1,10 @@
 """NBS groupings of GB/T 4754-2017 manufacturing classes: 装备制造业 and 高技术制造业.
 
 * ``equipment`` — 装备制造业 (equipment manufacturing): divisions 33–40; division 43 (repair) is
-  not included (shared/methods/policy-methods.md §4.1).
+  not included (composition not confirmed in an official text [U]).
 * ``high_tech`` — 高技术制造业 (high-technology manufacturing) per 《高技术产业（制造业）分类（2017）》
   (国统字〔2017〕200号), the union of its six categories ``high_tech.1`` … ``high_tech.6``
-  (policy-methods.md §4.2). The classification works at class (小类) level; several categories
+  (six categories [C]; their GB/T 4754 codes [U]). The classification works at class (小类) level; several categories
   take only part of a division.
 
 The definitions are data: ``data/groupings.yaml``, validated by :class:`GroupingsFile` (frozen,

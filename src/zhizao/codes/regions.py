@@ -56,6 +56,8 @@ __all__ = [
     "normalize_region_code",
     "prefecture_of",
     "province_of",
+    "region_prefix",
+    "within",
     "region",
     "region_name",
     "region_table",
@@ -322,6 +324,29 @@ def prefecture_of(code: object) -> str | None:
     if r.level == "county" and r.parent != r.province:
         return r.parent
     return None
+
+
+def region_prefix(code: object) -> str:
+    """The prefix every code inside the region starts with: 2 digits for a province (330000 →
+    33), 4 for a prefecture (330500 → 3305), all 6 for a county; ``UnknownRegionCode`` for a
+    code that is not a current region.
+
+    >>> region_prefix("330000"), region_prefix("330500"), region_prefix("330502")
+    ('33', '3305', '330502')
+    """
+    r = _lookup(code)
+    return r.code[:2] if r.level == "province" else r.code[:4] if r.level == "prefecture" else r.code
+
+
+def within(code: object, region_code: object) -> bool:
+    """Whether ``code`` lies in the region ``region_code`` (itself included), by GB/T 2260 prefix.
+
+    >>> within("330502", "330000"), within("330502", "310000"), within(None, "330000")
+    (True, False, False)
+    """
+    if code is None:
+        return False
+    return str(code).startswith(region_prefix(region_code))
 
 
 @functools.cache

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import ibis
 import ibis.expr.types as ir
 
-#: Main-business revenue line of 规模以上工业 (policy-methods.md §3, NBS since 2011), in yuan.
+#: Main-business revenue line of 规模以上工业 (NBS since 2011: 年主营业务收入2000万元及以上), in yuan.
 ABOVE_SCALE_REVENUE_YUAN = 20_000_000.0
 
 DEFAULT_MEASURES = ("revenue", "main_revenue", "gross_output", "value_added", "taxes", "profit",

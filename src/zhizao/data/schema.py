@@ -1,7 +1,7 @@
 """Canonical schema of the warehouse (数据规范): tables, columns, units and header aliases.
 
 This module is the only place that names warehouse columns, their units and the Chinese and
-English headers a file may use for them (ARCHITECTURE.md, "Conventions"). Import, the XLSX
+English headers a file may use for them (docs/architecture.md, "Conventions"). Import, the XLSX
 template, the synthetic province, the warehouse DDL and docs/data-format.md are all generated
 from it.
 
@@ -11,8 +11,8 @@ allowed range or values, the code table it must belong to, and its zh/en header 
 Sources for the indicator definitions: 国家统计局《工业统计报表制度》 (B203-1 工业产销总值及主要产品产量,
 B204 财务状况) for revenue, output, value added, profit and employees; GB/T 2589-2020
 《综合能耗计算通则》 for comprehensive energy use (等价值); 工信部企业〔2022〕63号 annexes 1–3 for the
-enterprise attributes the SME tier rules decide on (see shared/methods/policy-methods.md §2);
-国家统计局《统计上大中小微型企业划分办法》 and policy-methods.md §3 for the 规上 registry flag.
+enterprise attributes the SME tier rules decide on; 国家统计局《统计上大中小微型企业划分办法》 and
+国家统计局 规模以上工业统计范围 (年主营业务收入2000万元及以上, 2011年起) for the 规上 registry flag.
 """
 
 from __future__ import annotations
@@ -160,7 +160,7 @@ ENTERPRISES = Table(
         _c("above_scale_since", "date", "首次纳入规上日期", "above-scale since",
            aliases=("入统日期", "纳入规上日期", "规上入库日期", "first above scale"),
            description="date the unit first entered the 规上 (一套表 联网直报) registry; the yearly "
-           "registry flag is indicators.above_scale (policy-methods.md §3)"),
+           "registry flag is indicators.above_scale (NBS 规模以上工业统计范围)"),
         _c("is_high_tech", "bool", "高新技术企业", "high-tech enterprise",
            aliases=("是否高新技术企业", "高企", "high tech")),
         _c("high_tech_valid_until", "date", "高企证书有效期至", "high-tech valid until",
@@ -348,7 +348,7 @@ MONTHLY_STATS = Table(
     sheet_aliases=("月度统计", "月报", "工业月报", "monthly"),
     description="Region × GB/T 4754 division × month: 规上 industrial value added at current and "
     "constant prices and gross output; published growth rates kept as their own series "
-    "(policy-methods.md §4.3: do not recompute official growth from levels).",
+    "(NBS computes growth on a comparable unit set, 同口径 [U]: do not recompute official growth from levels).",
     columns=(
         _c("region_code", "string", "行政区划代码", "region code", required=True, code="region",
            aliases=("地区代码", "区划代码")),

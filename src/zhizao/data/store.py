@@ -1,11 +1,11 @@
 """The warehouse (数据仓库): a DuckDB file opened through Ibis, tables created from the schema.
 
 This is shell code (IO). Levers never open a warehouse themselves: the CLI, the web app and
-tests open one and hand Ibis tables to the pure analysis functions (ARCHITECTURE.md §1).
+tests open one and hand Ibis tables to the pure analysis functions (docs/architecture.md, principle 1).
 
 The same read functions (``zhizao.data.queries``) run on the PySpark backend:
 ``open_spark_warehouse`` gives a warehouse with the same interface over a local or remote
-Spark session, for a national dataset (ARCHITECTURE.md §3).
+Spark session, for a national dataset (docs/architecture.md, principle 3).
 """
 
 from __future__ import annotations
@@ -119,9 +119,14 @@ class _Tables:
     #: Bumped by every write, so a cache keyed on it (``zhizao.services.Service``) never serves a
     #: result computed before the warehouse changed.
     generation = 0
+    #: Bumped only by writes to the data tables (import, synth): a cache of something computed
+    #: from the data alone (a supply network, an evaluation) survives result writes.
+    data_generation = 0
 
-    def _changed(self) -> None:
+    def _changed(self, *, data: bool = False) -> None:
         self.generation += 1
+        if data:
+            self.data_generation += 1
 
     def list_tables(self) -> list[str]:
         """The names of every table the warehouse holds (schema tables, results, ``result_runs``)."""
@@ -280,7 +285,7 @@ class Warehouse(_Tables):
                 self._sql("DROP TABLE _zz_status")
         finally:
             self.raw.unregister(view)
-        self._changed()
+        self._changed(data=True)
         return UpsertResult(int(ins), int(upd), int(same))
 
     def replace(self, name: str, data: pa.Table) -> int:
@@ -296,18 +301,8 @@ class Warehouse(_Tables):
                 self._sql(f'INSERT INTO "{name}" ({cols}) SELECT {cols} FROM {view}')
         finally:
             self.raw.unregister(view)
-        self._changed()
+        self._changed(data=True)
         return data.num_rows
-
-    def write_result(self, name: str, data: pa.Table) -> str:  # TRANSITIONAL: removed once every caller records a run
-        table_name = f"result_{name}"
-        view = self._register(data)
-        try:
-            self._sql(f'CREATE OR REPLACE TABLE "{table_name}" AS SELECT * FROM {view}')
-        finally:
-            self.raw.unregister(view)
-        self._changed()
-        return table_name
 
     def write_run(self, run: dict, tables: dict[str, pa.Table]) -> dict[str, str]:
         """Store the result tables of one run and record the run, in one transaction.
@@ -519,13 +514,13 @@ class SparkWarehouse(_Tables):
         upd = pc.sum(pc.and_(pc.invert(is_new), changed).cast(pa.int64())).as_py() or 0
         keep_old = stored.filter(pc.invert(pc.is_in(_key_strings(stored, key), _key_strings(data, key))))
         self._write(name, pa.concat_tables([keep_old, data]))
-        self._changed()
+        self._changed(data=True)
         return UpsertResult(int(ins), int(upd), data.num_rows - int(ins) - int(upd))
 
     def replace(self, name: str, data: pa.Table) -> int:
         data = conform(_check_name(name), data)
         self._write(name, data)
-        self._changed()
+        self._changed(data=True)
         return data.num_rows
 
     def _write(self, name: str, data: pa.Table) -> None:

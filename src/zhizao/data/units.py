@@ -1,6 +1,6 @@
 """Units of measure and conversion to the canonical units (计量单位).
 
-The warehouse stores every quantity in one canonical unit per kind (ARCHITECTURE.md,
+The warehouse stores every quantity in one canonical unit per kind (docs/architecture.md,
 "Conventions"): money in yuan (元), land in mu (亩; 1 亩 = 10000/15 m² ≈ 666.67 m²), energy in
 tonnes of standard coal equivalent (吨标准煤, tce), electricity in kWh (千瓦时), mass in tonnes,
 people in persons, shares as fractions 0–1. A file may declare another unit in its header

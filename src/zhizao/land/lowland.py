@@ -32,8 +32,10 @@ from typing import Literal
 
 import ibis
 import ibis.expr.types as ir
-import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from zhizao import methodfile
+from zhizao.methodfile import MethodModel
 
 DEFAULT_RULES_PATH = Path(__file__).resolve().parents[1] / "methods" / "land" / "lowland" / "zhejiang.yaml"
 
@@ -59,8 +61,7 @@ NOT_STARTED_STATUSES = ("supplied", "idle")
 UNFINISHED_STATUSES = ("under_construction", "stopped", "idle")
 
 
-class _Rule(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Rule(MethodModel):
     enabled: bool = True
     source: str
 
@@ -95,10 +96,9 @@ class FiveTypesRule(_Rule):
     pass
 
 
-class LowlandRules(BaseModel):
+class LowlandRules(MethodModel):
     """The rules that flag low-efficiency land (低效用地认定规则); one YAML file per region."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
     id: str
     name_zh: str
     name_en: str
@@ -123,9 +123,9 @@ class LowlandRules(BaseModel):
 
 
 def load_lowland_rules(path: str | Path | None = None) -> LowlandRules:
-    """Read and validate a rules file (default: the shipped Zhejiang file)."""
-    p = Path(path) if path is not None else DEFAULT_RULES_PATH
-    return LowlandRules.model_validate(yaml.safe_load(p.read_text(encoding="utf-8")))
+    """Read and validate a rules file: a YAML path or a shipped id (default: the shipped Zhejiang
+    file, ``zhejiang``); ``MethodError`` with the file, line and what was expected."""
+    return methodfile.load("lowland", path)
 
 
 def years_before(d: date, n: int) -> date:

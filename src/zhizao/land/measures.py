@@ -7,7 +7,7 @@ step with the highest ``min_years`` not above the enterprise's consecutive years
 applies. Worked example, Shandong (济南日报 2022-03-03 report of 鲁政字〔2019〕235号): D class
 (限制发展类) +0.05 yuan/kWh in the first year, +0.10 after 2 consecutive years, +0.15 after ≥ 3;
 where 差别电价 (differential price), 惩罚性电价 (punitive price) or 阶梯电价 (tiered price) also
-apply, only the highest is charged, no stacking (policy-methods.md §1.5).
+apply, only the highest is charged, no stacking (same report).
 
 Pure functions: Ibis tables in, lazy Ibis tables out; no loops over enterprises (the only
 Python loops are over the schedule's few rules and steps, which are configuration).

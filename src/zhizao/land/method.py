@@ -8,7 +8,8 @@ items (加分 / 扣分 / 一票否决), the class assignment (quota 比例 or sc
 names and, optionally, the differentiated-measure schedule (差别化政策) read by
 ``zhizao.land.measures``.
 
-Sources: shared/methods/policy-methods.md §1 (every shipped parameter cites its own ``source:``).
+Sources: 浙政发〔2018〕5号 and the county rules each shipped method names (every shipped parameter
+cites its own ``source:``).
 Benchmarks may be written in the published unit (``万元/亩``) and are converted on load to the
 canonical unit of the indicator (``yuan/mu`` …) with ``zhizao.data.units``.
 """
@@ -17,15 +18,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
+from zhizao import methodfile
 from zhizao.data.units import unit_factor
+from zhizao.errors import MethodError  # noqa: F401 - zhizao.land.MethodError is the one MethodError
+from zhizao.methodfile import FieldError, MethodModel
 
 DEFAULT_METHOD = "zhejiang-county-default"
 SEGMENTS = ("above_scale", "below_scale_large", "below_scale_small", "tenant")
@@ -45,7 +46,8 @@ class IndicatorDef:
     unit: str  # canonical unit of the value
 
 
-#: The indicators a method may use (policy-methods.md §1.2; Shandong's sales-based ones §1.3).
+#: The indicators a method may use (黄岩 2021/2022 score calculation notes; Shandong's sales-based
+#: ones: Qingdao NDRC's interpretation of 青发改规〔2020〕2号).
 INDICATORS: dict[str, IndicatorDef] = {d.id: d for d in [
     IndicatorDef("tax_per_mu", "taxes", "area_mu", "money", "area", "亩均税收", "tax per mu", "yuan/mu"),
     IndicatorDef("va_per_mu", "value_added", "area_mu", "money", "area", "亩均增加值", "value added per mu", "yuan/mu"),
@@ -77,8 +79,8 @@ IndicatorId = Literal["tax_per_mu", "va_per_mu", "labour_productivity", "va_per_
 SegmentId = Literal["above_scale", "below_scale_large", "below_scale_small", "tenant"]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Frozen(MethodModel):
+    pass
 
 
 class Benchmark(_Frozen):
@@ -100,7 +102,7 @@ class Benchmark(_Frozen):
 
 class Item(_Frozen):
     """One scored indicator of a segment: ``score = x / benchmark × weight`` (higher is better) or
-    ``(2 − x / benchmark) × weight``, 0 when x ≥ 2 × benchmark (reverse, policy-methods.md §1.3),
+    ``(2 − x / benchmark) × weight``, 0 when x ≥ 2 × benchmark (reverse, as a non-Zhejiang comparator scores intensities),
     then ``min(score, cap × weight)`` and ``max(score, floor)``."""
 
     id: IndicatorId
@@ -111,6 +113,14 @@ class Item(_Frozen):
     direction: Literal["higher_is_better", "reverse"] = "higher_is_better"
     missing: Literal["segment_average_score", "zero", "exclude"] = "zero"
     source: str
+
+    @model_validator(mode="after")
+    def _unit(self):
+        try:
+            _benchmark_factor(self.id, self.benchmark.unit)
+        except ValueError as e:
+            raise FieldError(("benchmark", "unit"), str(e)) from None
+        return self
 
     @property
     def benchmark_value(self) -> float | None:
@@ -147,11 +157,12 @@ class Classing(_Frozen):
     def _check(self):
         if self.kind == "quota":
             if not self.shares:
-                raise ValueError("quota classing needs shares")
+                raise ValueError("quota classing needs shares: expected `shares: {A: 0.1, B: …}`")
             if abs(sum(self.shares.values()) - 1.0) > 1e-6:
-                raise ValueError(f"quota shares must add up to 1 (they add up to {sum(self.shares.values()):g})")
+                raise FieldError(("shares",), f"quota shares must add up to 1 (they add up to "
+                                              f"{sum(self.shares.values()):g})")
         elif not self.bands:
-            raise ValueError("band classing needs bands")
+            raise ValueError("band classing needs bands: expected `bands: {A: 90, B: …}`")
         return self
 
 
@@ -168,7 +179,7 @@ class Segment(_Frozen):
     def _unique(cls, v):
         ids = [i.id for i in v]
         if len(ids) != len(set(ids)):
-            raise ValueError(f"an indicator appears twice: {ids}")
+            raise ValueError(f"an indicator appears twice: {sorted({i for i in ids if ids.count(i) > 1})}")
         return v
 
 
@@ -178,7 +189,7 @@ class LandRules(_Frozen):
     ``tenant_allocation``: a parcel with tenants is split among its holder and tenants in
     ``equal`` shares or in proportion to ``employees`` that year (equal shares when nobody reports
     employees). ``combine_shared_parcels``: the occupants of a shared parcel are evaluated together
-    (figures summed, one result, unit ``P:<parcel_id>``; policy-methods.md §1.1, Suichang)."""
+    (figures summed, one result, unit ``P:<parcel_id>``; 遂昌 2023 notice)."""
 
     tenant_allocation: Literal["equal", "employees"] = "equal"
     combine_shared_parcels: bool = False
@@ -265,12 +276,15 @@ class LandMethod(_Frozen):
             used = list((c.shares if c.kind == "quota" else c.bands) or {})
             unknown = [k for k in used if k not in self.classes]
             if unknown:
-                raise ValueError(f"segments.{seg_id}.classing names unknown classes {unknown}")
+                raise FieldError(("segments", seg_id, "classing"), f"names unknown classes {unknown}: expected "
+                                                                   f"classes of `classes` ({', '.join(codes)})")
             if c.kind == "quota" and used != codes[: len(used)]:
-                raise ValueError(f"segments.{seg_id}.classing: shares must follow the class order {codes}")
-        for a in self.adjustments:
+                raise FieldError(("segments", seg_id, "classing", "shares"),
+                                 f"shares must follow the class order {codes}")
+        for k, a in enumerate(self.adjustments):
             if a.to_class and a.to_class not in self.classes:
-                raise ValueError(f"adjustment {a.id}: unknown class {a.to_class}")
+                raise FieldError(("adjustments", k, "to_class"), f"adjustment {a.id}: unknown class {a.to_class!r}: "
+                                                                 f"expected one of {', '.join(codes)}")
         return self
 
     @property
@@ -286,10 +300,6 @@ class LandMethod(_Frozen):
 
     def covers(self, year: int) -> bool:
         return self.valid_from <= date(year, 12, 31) and (self.valid_to is None or self.valid_to >= date(year, 1, 1))
-
-
-class MethodError(ValueError):
-    """A method file that does not validate; the message names the file and the field."""
 
 
 def _benchmark_factor(indicator: str, unit: str | None) -> float:
@@ -311,63 +321,21 @@ def _benchmark_factor(indicator: str, unit: str | None) -> float:
     return fn / fd
 
 
-def _validate_units(m: LandMethod) -> None:
-    for seg_id, seg in m.segments.items():
-        for k, item in enumerate(seg.items):
-            try:
-                _benchmark_factor(item.id, item.benchmark.unit)
-            except ValueError as e:
-                raise ValueError(f"segments.{seg_id}.items.{k}.benchmark.unit: {e}") from None
-
-
-def _methods_dir():
-    return resources.files("zhizao") / "methods" / "land"
-
-
 def available_methods() -> list[str]:
     """Ids of the shipped method files."""
-    return sorted(p.name[:-5] for p in _methods_dir().iterdir() if p.name.endswith(".yaml"))
+    return methodfile.available("land")
 
 
 def parse_method(text: str, *, origin: str = "<string>") -> LandMethod:
-    """Validate YAML text; errors name ``origin`` (the file) and the field path."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise MethodError(f"{origin}: not valid YAML: {e}") from None
-    if not isinstance(data, dict):
-        raise MethodError(f"{origin}: a method file must be a mapping")
-    data = {k: v for k, v in data.items() if not str(k).startswith("x-")}  # x-…: YAML anchors only
-    try:
-        method = LandMethod.model_validate(data)
-        _validate_units(method)
-    except ValidationError as e:
-        lines = [f"{origin}: invalid land method"]
-        for err in e.errors():
-            loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
-            lines.append(f"  field {loc}: {err['msg']}")
-        raise MethodError("\n".join(lines)) from None
-    except ValueError as e:
-        raise MethodError(f"{origin}: field {e}") from None
-    return method
+    """Validate YAML text; ``MethodError`` names ``origin`` (the file), the line, the field path
+    and what was expected (``zhizao.methodfile``)."""
+    return methodfile.parse("land", text, origin=origin)
 
 
 def load_method(path_or_id: str | Path | LandMethod = DEFAULT_METHOD) -> LandMethod:
-    """A method by shipped id (``zhejiang-county-default``, ``linhai-fixed``, ``shandong``) or path."""
-    if isinstance(path_or_id, LandMethod):
-        return path_or_id
-    p = Path(path_or_id)
-    if p.suffix in (".yaml", ".yml") or p.exists():
-        return parse_method(p.read_text(encoding="utf-8"), origin=str(p))
-    return _shipped(str(path_or_id))
-
-
-@cache
-def _shipped(method_id: str) -> LandMethod:
-    f = _methods_dir() / f"{method_id}.yaml"
-    if not f.is_file():
-        raise MethodError(f"no shipped land method {method_id!r}; shipped: {available_methods()}")
-    return parse_method(f.read_text(encoding="utf-8"), origin=f"zhizao/methods/land/{method_id}.yaml")
+    """A method by shipped id (``zhejiang-county-default``, ``linhai-fixed``, ``shandong``) or path
+    (shipped files are read once)."""
+    return methodfile.load("land", path_or_id)
 
 
 #: Indicator id → (Chinese header with display unit, factor from the canonical unit).

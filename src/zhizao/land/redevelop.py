@@ -25,8 +25,11 @@ from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
-import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from zhizao import methodfile
+from zhizao.errors import InvalidInput
+from zhizao.methodfile import MethodModel
 
 DEFAULT_TARGETS_PATH = (Path(__file__).resolve().parents[1] / "methods" / "land" / "lowland"
                         / "targets-zhejiang.yaml")
@@ -39,8 +42,7 @@ YIELDING_STATUSES = ("producing", "revived", "redeveloped")
 
 # --- targets -------------------------------------------------------------------------------------
 
-class AreaTarget(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class AreaTarget(MethodModel):
     id: str
     name_zh: str
     name_en: str
@@ -49,10 +51,9 @@ class AreaTarget(BaseModel):
     source: str
 
 
-class TargetPlan(BaseModel):
+class TargetPlan(MethodModel):
     """Yearly area targets (年度目标) and the share of the province they are scaled to."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
     id: str
     name_zh: str
     name_en: str
@@ -72,12 +73,19 @@ class TargetPlan(BaseModel):
 
 
 def load_targets(path: str | Path | None = None, *, share: float | None = None) -> TargetPlan:
-    """Read the target plan (default: the shipped Zhejiang file); ``share`` overrides the file's."""
-    p = Path(path) if path is not None else DEFAULT_TARGETS_PATH
-    data = yaml.safe_load(p.read_text(encoding="utf-8"))
-    if share is not None:
-        data["share"] = share
-    return TargetPlan.model_validate(data)
+    """Read the target plan: a YAML path or a shipped id (default: the shipped Zhejiang file,
+    ``targets-zhejiang``); ``MethodError`` with the file, line and what was expected. ``share``
+    overrides the file's (the plan then no longer carries the file's hash: its fingerprint is of
+    the content)."""
+    plan = methodfile.load("targets", path)
+    if share is None:
+        return plan
+    if not 0 < share <= 1:
+        raise InvalidInput(f"份额 {share:g} 不在 (0, 1] 之内", f"share {share:g}: expected a fraction in (0, 1]",
+                           where="share")
+    out = plan.model_copy(update={"share": float(share)})
+    out._source_sha256 = None
+    return out
 
 
 def share_of_province(synthetic: float, province: float) -> float:

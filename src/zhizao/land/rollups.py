@@ -11,13 +11,16 @@ once per unit (divided equally among its rows), so totals never double count a s
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import ibis
 import ibis.expr.types as ir
 
 __all__ = ["NEW", "GONE", "NOT_GRADED", "class_rollup", "clusters_from_synth_calibration", "d_class_land",
            "transition_matrix"]
+
+if TYPE_CHECKING:
+    from zhizao.data.synth.calibration import Calibration
 
 NEW = "new"                # not in the first year's evaluation (新增)
 GONE = "gone"              # not in the second year's evaluation (退出)
@@ -32,15 +35,13 @@ def _per_member(t: ir.Table) -> ir.Table:
     return t.mutate(_land=t.area_mu / n, _taxes=t.taxes / n, _va=t.value_added / n)
 
 
-def clusters_from_synth_calibration(path: str | Path | None = None) -> ir.Table:
+def clusters_from_synth_calibration(calibration: Calibration) -> ir.Table:
     """The synthetic province's clusters (产业集群) as (cluster_id, name_zh, region_code, industry_prefix).
 
-    Read from the ``clusters`` key of ``methods/synth/zhejiang.yaml`` (cal §4): one row per
-    cluster county × industry class. Reading a packaged file is all the IO here.
+    From the ``clusters`` key of a calibration (``zhizao.data.synth.load_calibration()``: the
+    shipped ``methods/synth/zhejiang.yaml``): one row per cluster county × industry class.
     """
-    from zhizao.data.synth.calibration import load_calibration
-
-    cal = load_calibration(path)
+    cal = calibration
     rows = [(c.id, c.name_zh, c.county, code) for c in cal.clusters for code in c.classes]
     return ibis.memtable({
         "cluster_id": [r[0] for r in rows], "name_zh": [r[1] for r in rows],

@@ -1,4 +1,4 @@
-"""Rules as code: policies as YAML files compiled to one Ibis expression (issue 5).
+"""Rules as code: policies as YAML files compiled to one Ibis expression.
 
 >>> from zhizao.policy import expr
 >>> expr.eval_row(expr.parse("is_sme and rd_ratio >= 0.03"), {"is_sme": True, "rd_ratio": 0.03})

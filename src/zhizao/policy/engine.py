@@ -34,9 +34,9 @@ import ibis.expr.types as ir
 
 from zhizao import sqlgen  # noqa: F401 - unfused SELECTs: each stage below is computed once
 from zhizao.policy import expr as E
-from zhizao.policy.graph import Library, column_of, evaluation_order, input_of, inputs, load_library, policy_inputs
+from zhizao.policy.graph import Library, column_of, evaluation_order, input_of, inputs, policy_inputs
 from zhizao.policy.model import (ENTERPRISE_COLUMNS, IDENTITY_COLUMNS, INDICATOR_COLUMNS, Policy, PolicyError,
-                                 column_types, load_policy)
+                                 column_types)
 
 __all__ = ["evaluate", "evaluate_many", "output_columns", "check_columns"]
 
@@ -150,24 +150,28 @@ def check_columns(tables: dict, policies: list[Policy]) -> None:
                                         f"{', '.join(missing)}")
 
 
-def evaluate(tables: dict, policy: Policy | str, *, year: int, library: Library | None = None) -> ir.Table:
+def evaluate(tables: dict, policy: Policy, *, year: int, library: Library | None = None) -> ir.Table:
     """The evaluation table of ``policy`` for ``year`` (lazy Ibis; columns: ``output_columns``).
 
     ``tables``: Ibis tables by name (``Warehouse.tables()``): ``enterprises`` and ``indicators``
     are read, or — when ``tables`` has a ``panel`` table — that one flat enterprise × year table
     holding both the indicator columns and the enterprise columns (the enterprise attributes read
     off the evaluation year's row), which saves the join of the two. A policy's extra ``inputs``
-    are read from ``tables`` by table name, else from the warehouse connection. Required policies
-    come from ``library`` (default: the shipped ones) and are evaluated first, in dependency order.
-    Missing columns and tables are reported before evaluation.
+    are read from ``tables`` by table name, else from the warehouse connection. ``policy`` is a
+    validated ``Policy`` (``load_policy(id or path)``, ``library.get(id, year=…)``); the policies it
+    requires come from ``library`` (``load_library()``: needed only when it requires any) and are
+    evaluated first, in dependency order. Missing columns and tables are reported before evaluation.
     """
-    p = load_policy(policy, year=year) if not isinstance(policy, Policy) else policy
-    return evaluate_many(tables, [p], year=year, library=library)[p.id]
+    if not isinstance(policy, Policy):
+        raise TypeError(f"policy: expected a Policy (zhizao.policy.load_policy, or library.get(id, year=…)), "
+                        f"got {type(policy).__name__}")
+    return evaluate_many(tables, [policy], year=year, library=library)[policy.id]
 
 
 def evaluate_many(tables: dict, policy_ids, *, year: int, library: Library | None = None) -> dict[str, ir.Table]:
-    """The evaluation tables of several policies (ids of ``library`` or ``Policy`` objects); a
-    policy required by several is compiled once and shared."""
+    """The evaluation tables of several policies (``Policy`` objects, or ids of ``library``: the
+    version valid in ``year``); a policy required by several is compiled once and shared. The
+    required policies come from ``library`` (needed only when a policy requires any)."""
     year = int(year)
     wanted: list[Policy] = []
     for pid in policy_ids:
@@ -175,7 +179,8 @@ def evaluate_many(tables: dict, policy_ids, *, year: int, library: Library | Non
             wanted.append(pid)
         else:
             if library is None:
-                library = load_library()
+                raise PolicyError(None, None, f"policy {pid!r} given by id without a library: expected a Policy, "
+                                              "or library= (zhizao.policy.load_library()) holding it")
             q = library.get(pid, year=year)
             if q is None:
                 raise PolicyError(None, None, f"no policy {pid!r} in the library ({', '.join(library) or 'empty'})")
@@ -184,8 +189,6 @@ def evaluate_many(tables: dict, policy_ids, *, year: int, library: Library | Non
         if not p.covers(year):
             raise PolicyError(p.file, p.line_of("id"), f"policy {p.id} version {p.version} is valid "
                                                        f"{p.valid_from}–{p.valid_to or '…'}, not in {year}")
-    if library is None and any(p.required_policies for p in wanted):
-        library = load_library()
     plans = {p.id: evaluation_order(p, library, year=year) for p in wanted}
     everything: dict[str, Policy] = {}
     for p in wanted:

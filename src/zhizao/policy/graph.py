@@ -19,7 +19,7 @@ from pathlib import Path
 
 from zhizao.policy import expr as E
 from zhizao.policy.model import (ENTERPRISE_COLUMNS, INDICATOR_COLUMNS, Policy, PolicyError, _files, find_cycle,
-                                 _shipped_origin, load_policy, pick_version, policies_dir, read_file)
+                                 _shipped_origin, pick_version, policies_dir, read_file)
 
 __all__ = ["Library", "Dependencies", "load_library", "dependencies", "evaluation_order", "inputs",
            "policy_inputs", "column_of", "input_of"]
@@ -121,7 +121,8 @@ def _check_references(lib: Library) -> None:
 
 def evaluation_order(policy: Policy, library: Library | None, *, year: int | None = None) -> list[Policy]:
     """The policies ``policy`` needs, transitively, each before the policies that read it (the
-    policy itself excluded). ``PolicyError`` for an unknown reference or a cycle."""
+    policy itself excluded), from ``library`` (None: only for a policy that requires none).
+    ``PolicyError`` for an unknown reference, a missing library or a cycle."""
     out: dict[str, Policy] = {}
     path: list[str] = [policy.id]
 
@@ -144,16 +145,14 @@ def evaluation_order(policy: Policy, library: Library | None, *, year: int | Non
 
 
 def _resolve(p: Policy, ref: str, library: Library | None, year: int | None) -> Policy:
-    if library is not None:
-        q = library.get(ref, year=year)
-        if q is None:
-            raise PolicyError(p.file, _ref_line(p, ref), f"policy {p.id} refers to {ref!r}, which is not in the "
-                                                         f"library ({', '.join(library) or 'empty'})")
-        return q
-    try:
-        return load_policy(ref, year=year)
-    except PolicyError as e:
-        raise PolicyError(p.file, _ref_line(p, ref), f"policy {p.id} refers to {ref!r}: {e.message}") from None
+    if library is None:
+        raise PolicyError(p.file, _ref_line(p, ref), f"policy {p.id} refers to {ref!r} but no library was given: "
+                                                     "expected library= (zhizao.policy.load_library()) holding it")
+    q = library.get(ref, year=year)
+    if q is None:
+        raise PolicyError(p.file, _ref_line(p, ref), f"policy {p.id} refers to {ref!r}, which is not in the "
+                                                     f"library ({', '.join(library) or 'empty'})")
+    return q
 
 
 # --- inputs -----------------------------------------------------------------------------------
@@ -255,9 +254,16 @@ def _sort_key(k: str):
 
 
 def dependencies(policy: Policy | str, library: Library | None = None, *, year: int | None = None) -> Dependencies:
-    """The static dependencies of ``policy`` (see ``Dependencies``)."""
-    p = policy if isinstance(policy, Policy) else (library[policy] if library is not None and policy in library
-                                                   else load_policy(policy))
+    """The static dependencies of ``policy`` (a ``Policy``, or an id of ``library``; see
+    ``Dependencies``); the policies it requires come from ``library``."""
+    if isinstance(policy, Policy):
+        p = policy
+    elif library is not None and policy in library:
+        p = library.get(policy, year=year)
+    else:
+        raise PolicyError(None, None, f"policy {policy!r} is not in the library "
+                                      + (f"({', '.join(library) or 'empty'})" if library is not None
+                                         else "(none given): expected a Policy or library= holding it"))
     order = evaluation_order(p, library, year=year)
     own = {k for k in policy_inputs(p) if not k.startswith("policy:")}
     cols = set(own)

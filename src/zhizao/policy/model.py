@@ -3,7 +3,7 @@
 A file declares the policy's identity and validity window, its derived ``variables``, ``points``
 tables and ``scores``, its named ``rules`` (conditions with Catala-style ``exceptions``, or
 combinators over other rules), the ``eligibility`` verdict (a floor of rules and routes), and
-optionally a ``benefit`` and a ``budget`` (the language: docs of issue 5, the contract's §1).
+optionally a ``benefit`` and a ``budget`` (the language: docs/policy.md).
 
 Errors are ``PolicyError(file, line, message)``: the line comes from the YAML node the failing
 field was read from (``yaml.compose`` marks), the message names the field path and what was
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,10 +25,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Literal
 
-import yaml
-from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError,
-                      field_validator, model_validator)
+from pydantic import BeforeValidator, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from zhizao import methodfile as MF
+from zhizao.errors import MethodError
 from zhizao.policy import expr as E
 
 __all__ = ["PolicyError", "Policy", "Variable", "Points", "Case", "Scores", "Dimension", "Rule", "Exception_",
@@ -40,25 +41,38 @@ ID_PATTERN = r"^[a-z][a-z0-9_]*$"
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
 
 
-class PolicyError(ValueError):
-    """A policy that does not load or cannot be evaluated.
+class PolicyError(MethodError):
+    """A policy that does not load or cannot be evaluated (a ``zhizao.errors.MethodError``).
 
     ``file`` and ``line`` (1-based; None when the problem has no single line) locate the first
     problem; ``message`` says what is wrong and what was expected; ``errors`` lists every problem
-    found as ``(line, message)``. ``str()`` reads ``file:line: message`` (one line per problem).
+    found as ``(line, message)``. ``str()`` reads ``file:line: message`` (one line per problem);
+    ``zh`` / ``en`` are the domain error's two texts (``en`` is ``str()``).
     """
 
     def __init__(self, file: str | None, line: int | None, message: str, errors: list | None = None):
-        self.file, self.line, self.message = file, line, message
-        self.errors = errors or [(line, message)]
-        super().__init__(self._text())
+        self._message = message
+        errors = list(errors or [(line, message)])
+        text = _policy_text(file, errors)
+        where = "" if file is None else f" {file}" + (f" 第 {line} 行" if line else "")
+        super().__init__(f"政策{'文件' if file else ''}{where}有误：{message}", text, file=file, line=line,
+                         errors=errors)
 
-    def _text(self) -> str:
-        def one(line, msg):
-            where = f"{self.file or '<policy>'}" + (f":{line}" if line else "")
-            return f"{where}: {msg}"
+    @property
+    def message(self) -> str:
+        """The first problem's text (without the file and line)."""
+        return self._message
 
-        return "\n".join(one(line, msg) for line, msg in self.errors)
+    def __str__(self) -> str:
+        return self.en
+
+
+def _policy_text(file: str | None, errors: list) -> str:
+    def one(line, msg):
+        where = f"{file or '<policy>'}" + (f":{line}" if line else "")
+        return f"{where}: {msg}"
+
+    return "\n".join(one(line, msg) for line, msg in errors)
 
 
 # --- column types from the warehouse schema ---------------------------------------------------
@@ -164,7 +178,7 @@ def _parse_expr(v):
 Expr = Annotated[str, BeforeValidator(_as_text), BeforeValidator(_parse_expr)]
 
 
-class _Frozen(BaseModel):
+class _Frozen(MF.MethodModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
@@ -555,6 +569,7 @@ class Policy(_Frozen):
     valid_from: date
     valid_to: date | None = None
     entity: Literal["enterprise_year"] = "enterprise_year"
+    applies_to: list[str] = []
     inputs: dict[Id, InputTable] = {}
     not_decidable: list[NotDecidable] = []
     variables: dict[Id, Variable] = {}
@@ -575,6 +590,24 @@ class Policy(_Frozen):
     _base: object = PrivateAttr(None)                   # a variant's base Policy
     _changes: tuple = PrivateAttr(())                   # a variant's changes (zhizao.policy.variants.Change)
 
+    @field_validator("applies_to", mode="before")
+    @classmethod
+    def _regions(cls, v):
+        from zhizao.codes.regions import check_region_code, normalize_region_code
+
+        if v is None:
+            return []
+        if isinstance(v, (str, int)):
+            v = [v]
+        out = []
+        for code in v:
+            reason = check_region_code(code)
+            if reason is not None:
+                raise ValueError(f"applies_to: {code!r} is not a GB/T 2260 region code ({reason}); expected "
+                                 "a province (330000), prefecture (330500) or county (330502) code")
+            out.append(normalize_region_code(code))
+        return out
+
     @model_validator(mode="after")
     def _window(self):
         if self.valid_to is not None and self.valid_to < self.valid_from:
@@ -590,6 +623,25 @@ class Policy(_Frozen):
     def covers(self, year: int) -> bool:
         """True when evaluation year ``year`` is in the validity window (by calendar year)."""
         return self.valid_from.year <= year and (self.valid_to is None or year <= self.valid_to.year)
+
+    @property
+    def national(self) -> bool:
+        """True when the policy applies everywhere (no ``applies_to``)."""
+        return not self.applies_to
+
+    def applies_in(self, region_code) -> bool:
+        """Whether the policy applies to an enterprise registered in ``region_code``: a national
+        policy everywhere, a regional one inside the regions of ``applies_to`` (GB/T 2260 prefix)."""
+        from zhizao.codes.regions import within
+
+        return self.national or any(within(region_code, r) for r in self.applies_to)
+
+    @property
+    def region_label(self) -> str:
+        """Where it applies, for display: 全国 national, or the region names (上海市 310000)."""
+        from zhizao.codes.regions import region_label
+
+        return "全国 national" if self.national else "、".join(region_label(r) for r in self.applies_to)
 
     @property
     def types(self) -> dict[str, str]:
@@ -675,11 +727,7 @@ class _LocError(Exception):
         self.loc, self.message = loc, message
 
 
-def _loc_text(loc) -> str:
-    out = ""
-    for p in loc:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out
+_loc_text = MF.loc_text
 
 
 _WORDS = {E.BOOL: "a condition (true/false)", E.NUMBER: "a number", E.STRING: "text", E.DATE: "a date"}
@@ -848,101 +896,19 @@ def _rule_cycle(rules) -> list[str] | None:
 # --- YAML → Policy, with lines ----------------------------------------------------------------
 
 
-def _duplicate_keys(node, out: list) -> None:
-    if isinstance(node, yaml.MappingNode):
-        seen = {}
-        for k, v in node.value:
-            key = getattr(k, "value", None)
-            if key in seen:
-                out.append((k.start_mark.line + 1, f"key {key!r} appears twice in one mapping "
-                                                   f"(first on line {seen[key]})"))
-            else:
-                seen[key] = k.start_mark.line + 1
-            _duplicate_keys(v, out)
-    elif isinstance(node, yaml.SequenceNode):
-        for v in node.value:
-            _duplicate_keys(v, out)
-
-
-def _node_at(root, loc) -> tuple[object, bool]:
-    """The deepest YAML node on the path ``loc`` and whether the whole path was found."""
-    node, found = root, True
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                if getattr(k, "value", None) == str(part):
-                    node = v
-                    break
-            else:
-                return node, False
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                return node, False
-            node = node.value[part]
-        # else: a Pydantic union tag (e.g. 'float'): not in the file, skip it
-    return node, found
-
-
-def _line(root, loc) -> int | None:
-    if root is None:
-        return None
-    node, _ = _node_at(root, loc)
-    return node.start_mark.line + 1
-
-
-def _all_field_names() -> list[str]:
-    out = set()
-    for m in (Policy, Variable, Points, Case, Scores, Dimension, Rule, Exception_, AtLeast, Route, Eligibility,
-              Benefit, Budget, NotDecidable, InputTable):
-        for name, f in m.model_fields.items():
-            out.add(f.alias or name)
-    return sorted(out)
-
-
-def _clean_loc(loc) -> tuple:
-    """A Pydantic error location without its union tags (``'float'``, ``'tuple[…]'``)."""
-    return tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p in
-                                                               ("float", "int", "str", "bool", "none"))))
-
-
-def _pydantic_message(err, where: str | None = None) -> str:
-    loc = _clean_loc(err["loc"])
-    where = where or _loc_text(loc) or "(top level)"
-    t = err["type"]
-    if t == "missing":
-        return f"{where}: missing field: expected `{loc[-1]}`"
-    if t == "extra_forbidden":
-        hint = difflib.get_close_matches(str(loc[-1]), _all_field_names(), n=1)
-        return f"{where}: unknown field `{loc[-1]}`" + (f" (did you mean `{hint[0]}`?)" if hint else "") \
-            + ": expected one of the fields of this section"
-    msg = err["msg"]
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
-    return f"{where}: {msg}" + (f" (got {err['input']!r})" if t not in ("value_error", "model_type")
-                                and not isinstance(err.get("input"), (dict, list)) else "")
+_node_at = MF.node_at
+_line = MF.line_at
+_clean_loc = MF.clean_loc
 
 
 def _compose(text: str, origin: str) -> tuple:
     """``(YAML root node, mapping)`` of a policy file's text, ``x-…`` keys (anchors) left out;
-    ``PolicyError`` for YAML that is invalid, repeats a key or is not a mapping."""
+    ``PolicyError`` for YAML that is invalid, repeats a key or is not a mapping
+    (``zhizao.methodfile.compose``)."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        line = mark.line + 1 if mark else None
-        raise PolicyError(origin, line, f"not valid YAML: {e.problem or e}"
-                          + (f" ({e.context})" if e.context else "")) from None
-    except yaml.YAMLError as e:
-        raise PolicyError(origin, None, f"not valid YAML: {e}") from None
-    dupes: list = []
-    _duplicate_keys(root, dupes)
-    if dupes:
-        raise PolicyError(origin, dupes[0][0], dupes[0][1], dupes)
-    data = yaml.safe_load(text)
-    if not isinstance(data, dict):
-        raise PolicyError(origin, _line(root, ()) if root else None,
-                          "a policy file must be a mapping (id: …, rules: …): expected `key: value` lines")
-    return root, {k: v for k, v in data.items() if not str(k).startswith("x-")}  # x-…: YAML anchors only
+        return MF.compose(text, shape="id: …, rules: …")
+    except MF.Problems as e:
+        raise PolicyError(origin, e.problems[0].line, e.problems[0].en, e.errors) from None
 
 
 def parse_policy(text: str, *, origin: str = "<string>", resolve=None) -> Policy:
@@ -956,8 +922,11 @@ def parse_policy(text: str, *, origin: str = "<string>", resolve=None) -> Policy
         from zhizao.policy import variants
 
         return variants.build(data, root, origin, resolve or variants.Resolver())
-    return _build(data, origin, {(): ("file", origin, root, ())},
-                  lambda loc: (_line(root, loc), _loc_text(_clean_loc(loc))))
+    policy = _build(data, origin, {(): ("file", origin, root, ())},
+                    lambda loc: (_line(root, loc), _loc_text(_clean_loc(loc))))
+    policy._source_file = origin
+    policy._source_sha256 = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return policy
 
 
 def _build(data: dict, origin: str, where: dict, locate) -> Policy:
@@ -967,11 +936,8 @@ def _build(data: dict, origin: str, where: dict, locate) -> Policy:
     try:
         policy = Policy.model_validate(data)
     except ValidationError as e:
-        errors = []
-        for err in e.errors():
-            line, text = locate(err["loc"])
-            errors.append((line, _pydantic_message(err, text)))
-        raise PolicyError(origin, errors[0][0], errors[0][1], errors) from None
+        problems = MF.pydantic_problems(e, locate, Policy)
+        raise PolicyError(origin, problems[0].line, problems[0].en, [(p.line, p.en) for p in problems]) from None
     try:
         var_types, refs = _semantic_check(policy)
     except _LocError as e:
@@ -1058,13 +1024,19 @@ def read_file(f, *, origin: str | None = None, _stack: tuple = ()) -> Policy:
     (``extends:``) finds its base in the file's own directory first, then in the shipped library;
     ``_stack`` holds the files being read for the bases above it (a cycle is an error)."""
     origin = origin or str(f)
-    text = f.read_text(encoding="utf-8")
-    if _VARIANT_KEY.search(text):        # a variant depends on other files: never cached
+    raw = f.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise PolicyError(origin, None, f"not UTF-8 text ({e.reason} at byte {e.start}): expected a UTF-8 YAML "
+                                        "file") from None
+    if _VARIANT_KEY.search(text):        # a variant depends on other files: never cached; hashed by content
         from zhizao.policy.variants import Resolver
 
         p = parse_policy(text, origin=origin, resolve=Resolver.for_file(f, origin, _stack))
     else:
         p = _parse_cached(text, origin)
+        p._source_sha256 = hashlib.sha256(raw).hexdigest()   # the file's bytes
     stem = f.name.rsplit(".", 1)[0]
     if not _stem_matches(stem, p.id):
         raise PolicyError(origin, p.line_of("id"), f"id {p.id!r} does not match the file name {f.name!r}: "

@@ -1,7 +1,8 @@
 """亩均效益综合评价结果 as an XLSX workbook, in the layout counties publish.
 
-Shell only: it renders an evaluation table (``zhizao.land.evaluate``, executed to pyarrow) and
-computes nothing but display units (yuan → 万元, ratio → %). Layout:
+Rendering only: the sheets (which rows, in which order, the firms per class of the 合计 row) are
+laid out by ``zhizao.services.land.evaluation_sheets``; this module writes them and converts only
+display units (yuan → 万元, ratio → %). Layout:
 
 * one sheet per segment (规上 / 规下 ≥ 3 亩 / 规下 < 3 亩 / 租赁企业 / 不定等级), or per county ×
   segment with ``by_county=True``;
@@ -21,19 +22,14 @@ import pyarrow as pa
 from zhizao.codes.industries import industry_name
 from zhizao.codes.regions import region_name
 from zhizao.land.method import INDICATOR_DISPLAY
+from zhizao.land.results import SEGMENT_LABELS
 from zhizao.report.xlsx_common import SYNTHETIC_LINE, write_header
 
 __all__ = ["INDICATOR_DISPLAY", "SEGMENT_SHEETS", "SYNTHETIC_LINE", "write_land_xlsx"]
 
 
-#: Sheet name per segment (Excel: ≤ 31 characters).
-SEGMENT_SHEETS = {
-    "above_scale": "规上企业",
-    "below_scale_large": "规下企业（3亩及以上）",
-    "below_scale_small": "规下企业（3亩以下）",
-    "tenant": "租赁企业",
-    "exempt": "不定等级",
-}
+#: Sheet name per segment (Excel: ≤ 31 characters): the segments' published names.
+SEGMENT_SHEETS = SEGMENT_LABELS
 
 BENCHMARK_KINDS = {"county_average": "区县平均值", "county_median": "区县中位数", "fixed": "固定值"}
 EXEMPT_REASONS = {"utility": "公用事业", "startup": "初创期", "under_construction": "在建项目",
@@ -71,10 +67,11 @@ def _header_block(ws, *, title: str, method, year, synthetic: bool) -> int:
     return write_header(ws, lines, synthetic=synthetic)
 
 
-def _sheet(wb, name: str, rows: list[dict], *, segment: str, method, year, synthetic: bool) -> None:
+def _sheet(wb, sheet, *, method, year, synthetic: bool) -> None:
     from openpyxl.styles import Font
 
-    ws = wb.create_sheet(name[:31])
+    segment, rows = sheet.segment, sheet.rows
+    ws = wb.create_sheet(sheet.name[:31])
     label = SEGMENT_SHEETS.get(segment, segment)
     start = _header_block(ws, title=f"{year}年度亩均效益综合评价结果 — {label}", method=method, year=year,
                           synthetic=synthetic)
@@ -105,12 +102,8 @@ def _sheet(wb, name: str, rows: list[dict], *, segment: str, method, year, synth
     total.font = Font(bold=True)
     ws.cell(row=r + 1, column=2, value=f"{len(rows)} 家 firms")
     if segment != "exempt":
-        counts: dict[str, int] = {}
-        for row in rows:
-            if row.get("land_class"):
-                counts[row["land_class"]] = counts.get(row["land_class"], 0) + 1
         ws.cell(row=r + 1, column=len(headers),
-                value="；".join(f"{k} {counts.get(k, 0)}" for k in method.classes))
+                value="；".join(f"{k} {sheet.class_counts.get(k, 0)}" for k in method.classes))
     for j, h in enumerate(headers, start=1):
         ws.column_dimensions[ws.cell(row=start, column=j).column_letter].width = max(10, min(40, 2 * len(h)))
 
@@ -175,25 +168,13 @@ def write_land_xlsx(evaluation: pa.Table, path: str | Path, *, method, synthetic
     """
     from openpyxl import Workbook
 
-    rows = evaluation.to_pylist()
-    year = max((r["year"] for r in rows), default=None)
-    rows = [r for r in rows if r["year"] == year]
-    rows.sort(key=lambda r: (r.get("region_code") or "", r.get("rank") is None, r.get("rank") or 0,
-                             r.get("uscc") or ""))
+    from zhizao.services.land import evaluation_sheets
+
+    year, sheets = evaluation_sheets(evaluation, method, by_county=by_county)
     wb = Workbook()
     wb.remove(wb.active)
-    segments = [s for s in SEGMENT_SHEETS if any(r.get("segment") == s for r in rows)]
-    if not segments:
-        segments = [s for s in SEGMENT_SHEETS if s in method.segments]
-    for seg in segments:
-        seg_rows = [r for r in rows if r.get("segment") == seg]
-        if by_county:
-            for county in sorted({r.get("region_code") or "" for r in seg_rows}):
-                name = f"{county}-{SEGMENT_SHEETS[seg]}"
-                _sheet(wb, name, [r for r in seg_rows if (r.get("region_code") or "") == county], segment=seg,
-                       method=method, year=year, synthetic=synthetic)
-        else:
-            _sheet(wb, SEGMENT_SHEETS[seg], seg_rows, segment=seg, method=method, year=year, synthetic=synthetic)
+    for sheet in sheets:
+        _sheet(wb, sheet, method=method, year=year, synthetic=synthetic)
     _notes_sheet(wb, method=method, year=year, synthetic=synthetic)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -192,7 +192,7 @@ def stored_or_compute(svc, *, lever: str, analysis: str, compute: Callable[[], M
             return Stored({t[len("result_"):]: rows(svc, found, t) for t in found.tables}, found, True)
     fp = fingerprint(method) if method is not None else None
     memo_key = ("computed", analysis, fp.sha256 if fp else None, tuple(years), _dumps(parameters), _dumps(key))
-    computed = svc.memo(memo_key, lambda: dict(compute()))
+    computed = svc.memo(memo_key, lambda: dict(compute()), data_only=True)
     if not store:
         return Stored({n: ibis.memtable(t) for n, t in computed.items()}, None, False)
     run = record(svc, lever=lever, analysis=analysis, tables=computed, method=method, years=years,

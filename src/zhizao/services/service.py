@@ -71,10 +71,12 @@ class Service:
         self.close()
 
     # -- caching -----------------------------------------------------------------------------
-    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+    def memo(self, key: Hashable, compute: Callable[[], Any], *, data_only: bool = False) -> Any:
         """``compute()`` once per ``key`` and warehouse generation (least recently used entries
-        beyond ``cache_entries`` are dropped)."""
-        k = (self.wh.generation, key)
+        beyond ``cache_entries`` are dropped). ``data_only``: the value is computed from the data
+        tables alone (not from stored results), so it is kept across result writes and dropped
+        only when the data change (an import)."""
+        k = (("data", getattr(self.wh, "data_generation", 0)) if data_only else ("all", self.wh.generation), key)
         if k in self._cache:
             self._cache.move_to_end(k)
             self.hits += 1
@@ -89,11 +91,11 @@ class Service:
     # -- what nearly every operation needs ----------------------------------------------------
     def tables(self) -> dict:
         """The warehouse tables as Ibis tables, by name (the levers' input)."""
-        return self.memo("tables", self.wh.tables)
+        return self.memo("tables", self.wh.tables, data_only=True)
 
     def years(self) -> list[int]:
         """Years with indicators, ascending."""
-        return self.memo("years", self.wh.indicator_years)
+        return self.memo("years", self.wh.indicator_years, data_only=True)
 
     def resolve_year(self, year: int | None) -> tuple[int, list[int]]:
         """``year`` (or the latest with indicators) and the years up to it; ``NoData`` for an empty
@@ -118,7 +120,7 @@ class Service:
             rows = e.filter(e.uscc == uscc).to_pyarrow().to_pylist()
             return rows[0] if rows else None
 
-        row = self.memo(("enterprise", uscc), read)
+        row = self.memo(("enterprise", uscc), read, data_only=True)
         if row is None:
             raise NotFound(f"数据仓库中没有统一社会信用代码为 {uscc} 的企业",
                            f"no enterprise with USCC {uscc} in the warehouse", where=uscc)
@@ -133,7 +135,7 @@ class Service:
             names = self.tables()["enterprises"].select("name").limit(1000).to_pyarrow().column("name").to_pylist()
             return any(isinstance(n, str) and SYNTHETIC_MARK in n for n in names)
 
-        return self.memo("synthetic", read)
+        return self.memo("synthetic", read, data_only=True)
 
 
 def open_service(path: str | Path | None = None, *, read_only: bool = False) -> Service:

@@ -20,6 +20,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from zhizao.errors import InvalidInput
+
 PREVIEW_ROWS = 30
 BATCH_ROWS = 65_536
 _CHUNK = 8 << 20
@@ -28,8 +30,8 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 PARQUET_SUFFIXES = {".parquet", ".pq"}
 
 
-class ImportFailed(ValueError):
-    """The import cannot start (for example an unknown ``--table``)."""
+class ImportFailed(InvalidInput):
+    """The import cannot start (for example an unknown ``--table``); a domain error (422)."""
 
 
 class ImportFileError(ImportFailed):

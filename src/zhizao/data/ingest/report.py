@@ -123,40 +123,6 @@ class ImportReport:
             lines.append("严格模式：发现问题，未写入任何数据 / strict mode: problems found, nothing was written")
         return lines
 
-    def to_rich(self):
-        """A Rich renderable: one table row per file/sheet, then counts by reason."""
-        from rich.console import Group
-        from rich.table import Table as RichTable
-        from rich.text import Text
-
-        tab = RichTable(title="导入结果 / import result", show_lines=False)
-        for h in ("文件 file", "工作表 sheet", "表 table", "读取 read", "新增 inserted", "更新 updated",
-                  "未变 unchanged", "隔离 quarantined"):
-            tab.add_column(h, justify="right" if h[0] in "读新更未隔" else "left")
-        for s in self.sheets:
-            if s.error or s.skipped:
-                tab.add_row(s.file, s.sheet, Text(s.error or s.skipped or "", style="red" if s.error else "dim"),
-                            "", "", "", "", "")
-            else:
-                tab.add_row(s.file, s.sheet, s.table or "", str(s.rows_read), str(s.inserted), str(s.updated),
-                            str(s.unchanged), Text(str(s.quarantined), style="yellow" if s.quarantined else ""))
-        parts: list[object] = [tab]
-        if self.by_reason:
-            reasons = RichTable(title="隔离原因 / quarantine reasons")
-            for h in ("原因代码 code", "条数 entries", "说明 meaning"):
-                reasons.add_column(h)
-            for code, n in self.by_reason.items():
-                reasons.add_row(code, str(n), f"{REASONS[code].zh} / {REASONS[code].en}")
-            parts.append(reasons)
-        for s in self.sheets:
-            if s.unknown_headers:
-                parts.append(Text(f"{s.label}: 未识别的列（未导入） / unrecognised columns (not imported): "
-                                  f"{', '.join(s.unknown_headers)}", style="yellow"))
-        if self.rejected:
-            parts.append(Text("严格模式：发现问题，未写入任何数据 / strict mode: problems found, nothing was written",
-                              style="bold red"))
-        return Group(*parts)
-
 
 def write_error_report(quarantine_rows: pa.Table, path: Path) -> None:
     """Write rejected rows to an XLSX the user can fix from (``zhizao import --errors``).

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -175,10 +174,6 @@ def check_codes(t: pa.Table, table: Table) -> tuple[pa.Table, list[Issue]]:
 # -- duplicates ------------------------------------------------------------------------------
 
 
-def _q(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def find_duplicates(t: pa.Table, table: Table, *, prior: pa.Table | None = None) -> list[Issue]:
     """Rows whose natural key appeared earlier in the file (this sheet, or ``prior`` sheets).
 
@@ -193,26 +188,26 @@ def find_duplicates(t: pa.Table, table: Table, *, prior: pa.Table | None = None)
     for k in key[1:]:
         has_key = pc.and_(has_key, pc.is_valid(t.column(k)))
     counts = t.select(key).filter(has_key).group_by(key).aggregate([([], "count_all")])
-    con = duckdb.connect()
-    keys_sql = ", ".join(_q(k) for k in key)
-    not_null = " AND ".join(f"{_q(k)} IS NOT NULL" for k in key)
     if len(counts) and pc.max(counts.column("count_all")).as_py() > 1:
-        cols = [c for c in t.column_names if c != "__row"]
-        con.register("t", t)
-        res = con.sql(
-            f"""SELECT __row, first_row, exact FROM (
-                  SELECT __row, first_value(__row) OVER w AS first_row,
-                         first_value(h) OVER w = h AS exact
-                  FROM (SELECT *, hash({', '.join(_q(c) for c in cols)}) AS h FROM t WHERE {not_null})
-                  WINDOW w AS (PARTITION BY {keys_sql} ORDER BY __row))
-                WHERE __row <> first_row"""
-        ).to_arrow_table()
-        if res.num_rows:
-            mask = pc.is_in(t.column("__row"), value_set=res.column("__row"))
+        keyed = t.filter(has_key)
+        firsts = keyed.select([*key, "__row"]).group_by(key).aggregate([("__row", "min")])
+        joined = keyed.select([*key, "__row"]).join(firsts, key, join_type="inner")      # each row with its key's first row
+        later = joined.filter(pc.not_equal(joined.column("__row"), joined.column("__row_min")))
+        if later.num_rows:
+            rows, first = later.column("__row"), later.column("__row_min")
+            # exact copy: every column (but the row number) equal to the first row's, nulls equal
+            pos = pc.index_in(rows, value_set=t.column("__row"))
+            fpos = pc.index_in(first, value_set=t.column("__row"))
+            exact = pa.array([True] * later.num_rows)
+            for c in (c for c in t.column_names if c != "__row"):
+                a, b = pc.take(t.column(c), pos), pc.take(t.column(c), fpos)
+                same = pc.or_(pc.fill_null(pc.equal(a, b), False), pc.and_(pc.is_null(a), pc.is_null(b)))
+                exact = pc.and_(exact, same)
+            mask = pc.is_in(t.column("__row"), value_set=rows)
             # details aligned to t's rows
-            idx = pc.index_in(t.column("__row"), value_set=res.column("__row"))
-            first = pc.take(res.column("first_row"), idx)
-            exact = pc.take(res.column("exact"), idx)
+            idx = pc.index_in(t.column("__row"), value_set=rows)
+            first = pc.take(first, idx)
+            exact = pc.take(exact, idx)
             first_s = pc.cast(first, pa.string())
             detail = pc.if_else(
                 exact,
@@ -224,20 +219,18 @@ def find_duplicates(t: pa.Table, table: Table, *, prior: pa.Table | None = None)
             )
             issues.append(Issue(label, "duplicate_in_file", mask, detail))
     if prior is not None and prior.num_rows:
-        con.register("n", t.select([*key, "__row"]))
-        con.register("p", prior)
-        res = con.sql(
-            f"SELECT n.__row, first(p.__sheet ORDER BY p.__row) AS sheet, min(p.__row) AS prow "
-            f"FROM n JOIN p USING ({keys_sql}) GROUP BY n.__row").to_arrow_table()
-        if res.num_rows:
+        n = t.select([*key, "__row"]).filter(has_key)
+        p = prior.select([*key, "__sheet", "__row"]).rename_columns([*key, "__sheet", "__prow"])
+        hits = n.join(p, key, join_type="inner").sort_by([("__row", "ascending"), ("__prow", "ascending")])
+        if hits.num_rows:
+            res = hits.group_by("__row", use_threads=False).aggregate([("__sheet", "first"), ("__prow", "min")])
             idx = pc.index_in(t.column("__row"), value_set=res.column("__row"))
             mask = pc.is_valid(idx)
-            sheet = pc.take(res.column("sheet"), idx)
-            prow = pc.cast(pc.take(res.column("prow"), idx), pa.string())
+            sheet = pc.take(res.column("__sheet_first"), idx)
+            prow = pc.cast(pc.take(res.column("__prow_min"), idx), pa.string())
             detail = pc.binary_join_element_wise("与工作表“", sheet, "”第 ", prow, " 行的键相同 / same key as sheet ",
                                                  sheet, " row ", prow, "")
             issues.append(Issue(label, "duplicate_in_file", mask, detail))
-    con.close()
     return issues
 
 

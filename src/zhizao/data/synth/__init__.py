@@ -3,7 +3,7 @@
 :func:`generate` returns the five data tables of the warehouse (``enterprises``, ``indicators``,
 ``parcels``, ``links``, ``monthly_stats``) for a synthetic province, each conforming exactly to
 :func:`zhizao.data.schema.arrow_schema`. The province is calibrated to published Zhejiang
-figures (``methods/synth/zhejiang.yaml``, see ``shared/methods/calibration.md``) and
+figures (``src/zhizao/methods/synth/zhejiang.yaml``, each figure with its source) and
 :func:`calibration_report` compares what a generated province shows with each target.
 
 The generator is pure (no files, no printing; progress goes to an optional callback) and

@@ -1,9 +1,9 @@
 """Calibration parameters of the synthetic province (合成省份校准参数).
 
 The parameters live in ``src/zhizao/methods/synth/<name>.yaml`` (methods are data,
-ARCHITECTURE.md principle 2). Each one carries its ``source`` and a ``status``:
+docs/architecture.md principle 2). Each one carries its ``source`` and a ``status``:
 
-* ``published`` — read in a stored public source (see ``shared/methods/calibration.md``);
+* ``published`` — read in a stored public source (named in its ``source``);
 * ``derived`` — computed from published figures;
 * ``assumption`` — a judgement where nothing was found.
 
@@ -16,16 +16,18 @@ import importlib.resources
 from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
-import yaml
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import model_validator
+
+from zhizao import methodfile
+from zhizao.methodfile import MethodModel
 
 Status = Literal["published", "derived", "assumption"]
 Bound = Literal["within", "at_least", "at_most"]
 T = TypeVar("T")
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class _Frozen(MethodModel):
+    pass
 
 
 class Param(_Frozen, Generic[T]):
@@ -350,8 +352,6 @@ def default_calibration_path() -> Path:
 
 
 def load_calibration(path: Path | str | None = None) -> Calibration:
-    """Read and validate a calibration YAML (default: the shipped Zhejiang file)."""
-    p = Path(path) if path is not None else default_calibration_path()
-    with p.open(encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
-    return Calibration.model_validate(data)
+    """Read and validate a calibration: a YAML path or a shipped id (default: the shipped Zhejiang
+    file, ``zhejiang``; read once); ``MethodError`` with the file, line and what was expected."""
+    return methodfile.load("calibration", path)

@@ -8,7 +8,7 @@ the published 规下 figure; some hold plots under 3 亩; the rest rent, some of
 tenants on another holder's parcel.
 
 Recent parcels are projects at some stage; their dates and progress obey the idle-land rule of
-《闲置土地处置办法》 (国土资源部令第53号, policy-methods.md §1.6), with the reference date the
+《闲置土地处置办法》 (国土资源部令第53号; articles not checked against the text [U]), with the reference date the
 last day of the last generated year:
 
 * ``idle``: not started ≥ 1 year after the contractual start date, or started with developed

@@ -5,7 +5,7 @@ calibrated quantile function of main-business revenue in the last generated year
 firms above 2,000万 and the shape of the tail are what the calibration says, for any seed.
 Earlier years follow backwards from there with a division trend and an AR(1) firm effect, so
 some firms cross the 规上 line (小升规) and others fall back. The 规上 registry flag follows the
-prior year's main revenue with the NBS annual revision (policy-methods.md §3), with a lag.
+prior year's main revenue with the NBS annual revision ([U]: NBS practice, not confirmed in an official text), with a lag.
 """
 
 from __future__ import annotations

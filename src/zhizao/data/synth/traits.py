@@ -3,7 +3,7 @@
 Traits are fixed per enterprise over the generated years (persistent firm effects); the yearly
 indicators add small noise around them. Certified tiers (创新型 / 专精特新 / 小巨人) go to the
 firms that score best on R&D and size, with 小巨人 over-represented in Hangzhou as in the 2024
-batch (calibration.md §1); most certified firms still meet their tier's numeric criteria
+batch (浙商 magazine count, wzs.org.cn/sjzs/news?id=18217); most certified firms still meet their tier's numeric criteria
 (``ratios.compliance_share``), some have fallen behind.
 """
 
