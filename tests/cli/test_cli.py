@@ -102,6 +102,9 @@ def test_demo_builds_and_summarises_a_small_province(tmp_path):
     assert result.exit_code == 0, result.output
     assert "synthetic" in result.output and "Where to look" in result.output
     assert "亩均效益 classes: A " in result.output and "low-efficiency land:" in result.output
+    # the demo province's own voucher and surcharge are evaluated; Shanghai's and Shandong's are listed apart
+    assert "浙江省成长券" in result.output and "亩均效益分类差别化电价（浙江" in result.output
+    assert "other regions' policies: growth_voucher_shanghai (上海市), land_differential_price (山东省)" in result.output
     summary = (out_dir / "summary.md").read_text(encoding="utf-8")
     assert "合成数据" in summary and "330100 杭州市" in summary
     assert "亩均效益 classes" in summary and "| above_scale | A |" in summary

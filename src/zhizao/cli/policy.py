@@ -204,6 +204,11 @@ def _print_check(r) -> None:
 
     p = r.policy
     where = f" — {r.region}" if r.region else ""
+    if r.total == 0 and r.outside:
+        out.print(f"{r.year} {p.name_zh} ({p.id} {p.version}): 适用地区 applies in {r.applies}; none of the "
+                  f"{r.outside:,} enterprises{' of ' + r.region if r.region else ''} is there — nothing to evaluate",
+                  highlight=False)
+        return
     t = RichTable(title=f"{r.year} {p.name_zh} {p.name_en} ({p.id} {p.version}){where}"
                   + (f" — {SYNTHETIC_NOTE}" if r.synthetic else ""))
     t.add_column("结论 verdict")
@@ -383,7 +388,8 @@ def _print_package(pkg, lang: str) -> None:
             elif section == "unknown":
                 note = ", ".join(e.missing) or ", ".join(e.conflict)
             elif section == "out":
-                note = "、".join(f["name_zh"] if zh else f["name_en"] for f in e.fixed)
+                note = ("不适用：未被加收" if zh else "not charged") if e.charge else \
+                    "、".join(f["name_zh"] if zh else f["name_en"] for f in e.fixed)
             elif section == "needs_run":
                 note = f"`{e.command}`"
             elif section == "errors":

@@ -98,10 +98,14 @@ def _policy_line(s: dict) -> str | None:
     if "policy_reach" not in s:
         return None
     parts = [f"{r['name_zh']} {r['eligible']:,}" for r in s["policy_reach"] if r.get("eligible") is not None]
-    needs = [r for r in s["policy_reach"] if r.get("eligible") is None and r.get("note")]
+    elsewhere = [r for r in s["policy_reach"] if r.get("status") == "other_region"]
+    needs = [r for r in s["policy_reach"] if r.get("status") == "needs_run"]
     text = "Policies (eligible without applying): " + "; ".join(parts)
     if needs:
-        text += f"; {len(needs)} not evaluated ({'; '.join(r['policy_id'] + ': ' + r['note'] for r in needs)})"
+        text += f"; {len(needs)} need a run first ({'; '.join(r['policy_id'] + ': ' + r['note'] for r in needs)})"
+    if elsewhere:
+        text += ("; listed apart, other regions' policies: "
+                 + ", ".join(f"{r['policy_id']} ({region_label(r['applies_to'], with_code=False)})" for r in elsewhere))
     return text + " (`zhizao policy explain ID USCC` tells why; `zhizao package USCC` builds the package)."
 
 

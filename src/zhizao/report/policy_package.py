@@ -36,7 +36,7 @@ TEXT = {
         "not_checked": "未核验条件（数据无法判断，需人工核实）", "budget_out": "（超出年度预算排序，可能无法兑现）",
         "needs_run": "需先计算其他分析结果的政策", "command": "计算命令",
         "other_region": "其他地区的政策（不适用于本企业所在地，未评估）", "applies_to": "适用地区",
-        "none": "无", "status_only": "资格认定（无直接资金）", "conflict": "条款冲突，待主管部门裁定",
+        "not_charged": "不适用：未被加收", "none": "无", "status_only": "资格认定（无直接资金）", "conflict": "条款冲突，待主管部门裁定",
         "note": "本服务包由规则自动计算，结论以主管部门认定为准；各项依据见政策条款。",
     },
     "en": {
@@ -53,7 +53,7 @@ TEXT = {
         "needs_run": "Policies that need another analysis computed first", "command": "command",
         "other_region": "Policies of other regions (they do not apply where the enterprise is; not evaluated)",
         "applies_to": "Applies in",
-        "none": "none", "status_only": "status (no direct payment)", "conflict": "conflicting clauses: needs a decision",
+        "not_charged": "does not apply: not charged", "none": "none", "status_only": "status (no direct payment)", "conflict": "conflicting clauses: needs a decision",
         "note": "Computed automatically from the rules; the issuing department's decision prevails. "
                 "Each basis cites the clause.",
     },

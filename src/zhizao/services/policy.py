@@ -521,6 +521,7 @@ class PackageEntry:
     score: float | None = None
     amount_yuan: float | None = None
     has_benefit: bool = False
+    charge: bool = False              # a surcharge the enterprise pays (eligible = charged)
     within_budget: bool | None = None
     basis: tuple[str, ...] = ()
     not_checked: tuple = ()           # the not-decidable conditions (dicts of the tree)
@@ -669,6 +670,7 @@ def package(svc, uscc: str, *, year: int | None = None, library_path=None, store
             section, **head, verdict=v, route=tree["route"], route_name_zh=_route_name(tree, "zh"),
             route_name_en=_route_name(tree, "en"), score=tree["score"],
             amount_yuan=(tree["benefit"] or {}).get("amount_yuan"), has_benefit=tree["benefit"] is not None,
+            charge=_is_charge(p),
             within_budget=(tree["budget"] or {}).get("within_budget"), basis=_basis(tree),
             not_checked=tuple(tree["not_decidable"]), missing=tuple(tree["missing"]),
             conflict=tuple(tree["conflict"]), fixed=tuple(g["fixed"]), gap=g, explanation=tree)
@@ -767,17 +769,18 @@ def reach(svc, *, year: int | None = None, library_path=None, store: bool = True
         head = {"policy_id": p.id, "version": str(p.version), "name_zh": p.name_zh, "name_en": p.name_en,
                 "applies_to": where, "applies": p.region_label}
         if not any(p.applies_in(c) for c in present):
-            rows.append({**head, "eligible": None, "note": f"applies in {p.region_label}: no enterprise of the "
-                                                           f"warehouse is there (listed apart, not evaluated)"})
+            rows.append({**head, "eligible": None, "status": "other_region",
+                         "note": f"applies in {p.region_label}: no enterprise of the warehouse is there"})
             continue
         try:
             ev, _, _, _ = _scoped(svc, p, lib, year, None)
         except MissingRun as e:
-            rows.append({**head, "eligible": None, "note": f"needs a run: `{e.command}`"})
+            rows.append({**head, "eligible": None, "status": "needs_run", "note": f"needs a run: `{e.command}`"})
             continue
         counts = _counts(ev)
         total, _, _ = _money(ev, p)
-        rows.append({**head, **counts, "enterprises": ev.num_rows, "benefit_yuan": total, "note": ""})
+        rows.append({**head, **counts, "enterprises": ev.num_rows, "benefit_yuan": total, "status": "evaluated",
+                     "note": ""})
         county_rows += _by_county(ev, p, year)
     cb("done", 1.0)
     by_county = pa.Table.from_pylist(county_rows, schema=_REACH_SCHEMA)
@@ -804,7 +807,7 @@ def standard_run(svc, year: int) -> LeverRun:
     r = reach(svc, year=year)
     summary = pa.Table.from_pylist([{k: x.get(k) for k in ("policy_id", "version", "name_zh", "applies_to",
                                                              "eligible", "not_eligible", "unknown", "conflict",
-                                                             "benefit_yuan", "note")} for x in r.rows])
+                                                             "benefit_yuan", "status", "note")} for x in r.rows])
     here = [x for x in r.rows if x.get("eligible") is not None]
     apart = [x for x in r.rows if x.get("eligible") is None]
     text = "；".join(f"{x['name_zh']} {x['eligible']:,}" for x in here)
