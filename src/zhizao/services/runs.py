@@ -182,8 +182,9 @@ def stored_or_compute(svc, *, lever: str, analysis: str, compute: Callable[[], M
                       key: Mapping | None = None, store: bool = True, reuse: bool = True) -> Stored:
     """The one "use the stored run or compute it": a current run matching ``analysis``, the
     method's hash, ``parameters``, ``key`` and covering ``years`` is reused; otherwise ``compute()``
-    (name → pyarrow table) runs — once per warehouse generation in a warm service — and, with
-    ``store``, is recorded as a new run. ``reuse=False`` always computes (an explicit re-run)."""
+    (name → pyarrow table) runs — once per data generation in a warm service — and, with
+    ``store``, is recorded as a new run. ``reuse=False`` always computes (an explicit re-run),
+    also in a warm service."""
     import ibis
 
     if reuse:
@@ -192,7 +193,7 @@ def stored_or_compute(svc, *, lever: str, analysis: str, compute: Callable[[], M
             return Stored({t[len("result_"):]: rows(svc, found, t) for t in found.tables}, found, True)
     fp = fingerprint(method) if method is not None else None
     memo_key = ("computed", analysis, fp.sha256 if fp else None, tuple(years), _dumps(parameters), _dumps(key))
-    computed = svc.memo(memo_key, lambda: dict(compute()), data_only=True)
+    computed = svc.memo(memo_key, lambda: dict(compute()), data_only=True) if reuse else dict(compute())
     if not store:
         return Stored({n: ibis.memtable(t) for n, t in computed.items()}, None, False)
     run = record(svc, lever=lever, analysis=analysis, tables=computed, method=method, years=years,
