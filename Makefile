@@ -40,7 +40,7 @@ test: setup
 # every benchmark at its --quick size (the OpenFisca comparison needs the bench extra)
 bench-quick: setup
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
-	@for b in codes synth import_bench province land clusters chains policy_vs_openfisca; do \
+	@for b in codes synth import_bench province land clusters chains policy_vs_openfisca interactive; do \
 	  echo "== benchmarks/$$b.py --quick"; $(BIN)/python benchmarks/$$b.py --quick | tail -n 1 || exit 1; \
 	done
 
