@@ -75,6 +75,8 @@ class MethodError(InvalidInput):
     @property
     def message(self) -> str:
         head = super().message
+        if self.file and str(self.file) not in head:
+            head = f"{self.where}: {head}"
         more = [(f"{self.file}:{line}: " if self.file and line else "") + str(m) for line, m in self.errors[1:]]
         return head + "".join(f"\n  also: {m}" for m in more)
 

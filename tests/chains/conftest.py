@@ -1,5 +1,5 @@
-"""Shared fixtures of tests/chains (helper Q2): a 6-firm chain worked by hand, and a small
-synthetic province in a DuckDB warehouse (read only).
+"""Shared fixtures of tests/chains (helper Q2): a 6-firm chain worked by hand, and the shared
+synthetic province (``province`` / ``province_db`` of tests/conftest.py) in a DuckDB warehouse (read only).
 
 The chain (amounts and outputs in yuan/year; X lies outside the province)::
 
@@ -68,28 +68,16 @@ def chain_clusters():
     return parse_clusters(CHAIN_CLUSTERS_YAML, origin="conftest")
 
 
-Q_ENTERPRISES = 3000
-Q_SEED = 7
+@pytest.fixture(scope="session")
+def q_data(province):
+    """The shared synthetic province (5,000 enterprises, 2022–2024) as pyarrow tables."""
+    return province
 
 
 @pytest.fixture(scope="session")
-def q_data():
-    """A synthetic province of 3,000 enterprises (2022–2024, no monthly table) as pyarrow tables."""
-    from zhizao.data.synth import generate
-
-    return generate(enterprises=Q_ENTERPRISES, seed=Q_SEED, months=False)
-
-
-@pytest.fixture(scope="session")
-def q_wh_path(q_data, tmp_path_factory):
-    """The synthetic province in a DuckDB warehouse file (open it read only, or copy it)."""
-    from zhizao.data import store
-
-    path = tmp_path_factory.mktemp("q_chains") / "warehouse.duckdb"
-    with store.open_warehouse(path) as wh:
-        for name in ("enterprises", "indicators", "links"):
-            wh.replace(name, q_data[name])
-    return path
+def q_wh_path(province_db):
+    """The shared province's DuckDB warehouse file (open it read only, or copy it)."""
+    return province_db
 
 
 @pytest.fixture(scope="session")

@@ -1,24 +1,19 @@
-"""Shared fixtures of tests/clusters (helper C): a small synthetic province, read only.
+"""Shared fixtures of tests/clusters (helper C): the shared synthetic province, read only.
 
-The province is generated once per session (``zhizao.data.synth.generate``, 6,000 enterprises,
-seed 11, no monthly table) and handed out as in-memory Ibis tables (``c_tables``) and as a DuckDB
-warehouse file (``c_wh_path``), like tests/land/conftest.py does.
+The province is the session's shared one (``province`` / ``province_db`` of tests/conftest.py:
+5,000 enterprises, 2022–2024), handed out as pyarrow tables (``c_data``), in-memory Ibis tables
+(``c_tables``) and as a DuckDB warehouse file (``c_wh_path``).
 """
 
 from __future__ import annotations
 
 import pytest
 
-C_ENTERPRISES = 6000
-C_SEED = 11
-
 
 @pytest.fixture(scope="session")
-def c_data():
-    """The synthetic province as pyarrow tables by name (2022–2024)."""
-    from zhizao.data.synth import generate
-
-    return generate(enterprises=C_ENTERPRISES, seed=C_SEED, months=False)
+def c_data(province):
+    """The shared synthetic province as pyarrow tables by name (2022–2024)."""
+    return province
 
 
 @pytest.fixture(scope="session")
@@ -30,15 +25,9 @@ def c_tables(c_data):
 
 
 @pytest.fixture(scope="session")
-def c_wh_path(c_data, tmp_path_factory):
-    """The synthetic province in a DuckDB warehouse file (open it read only)."""
-    from zhizao.data import store
-
-    path = tmp_path_factory.mktemp("c_clusters") / "warehouse.duckdb"
-    with store.open_warehouse(path) as wh:
-        for name in ("enterprises", "indicators"):
-            wh.replace(name, c_data[name])
-    return path
+def c_wh_path(province_db):
+    """The shared province's DuckDB warehouse file (open it read only)."""
+    return province_db
 
 
 @pytest.fixture(scope="session")

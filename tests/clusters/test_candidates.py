@@ -94,14 +94,45 @@ def test_top_limits_the_candidates_per_region():
     assert sorted(t.column("region").to_pylist()) == ["A", "B", "C", "D"]
 
 
-def test_planted_clusters_are_detected_on_the_synthetic_province(c_tables):
+def _planted_cells_passing(data, *, year, min_firms, lq_min, min_share):
+    """The planted clusters' (county, class) cells that pass the detection thresholds, measured
+    straight from the raw tables with pandas (not through ``build_matrix``), by cluster id."""
+    from zhizao.data.synth import load_calibration
+
+    ind = data["indicators"].to_pandas()
+    ind = ind[ind.year == year]
+    ent = data["enterprises"].to_pandas()[["uscc", "region_code", "industry_code"]]
+    j = ind.merge(ent, on="uscc")
+    j["cls"] = j.industry_code.str[:4]
+    j["revenue"] = j.revenue.fillna(0.0)
+    x = j.groupby(["region_code", "cls"]).revenue.sum()
+    n = j.groupby(["region_code", "cls"]).size()
+    x_r, x_i, total = x.groupby(level=0).sum(), x.groupby(level=1).sum(), x.sum()
+    out = {}
+    for cl in load_calibration().clusters:
+        for c in cl.classes:
+            key = (cl.county, c)
+            if key not in x.index or x[key] <= 0:
+                continue
+            lq = (x[key] / x_r[cl.county]) / (x_i[c] / total)
+            if n[key] >= min_firms and lq >= lq_min and x[key] / x_i[c] >= min_share:
+                out.setdefault(cl.id, set()).add(key)
+    return out
+
+
+def test_planted_clusters_are_detected_on_the_synthetic_province(c_tables, c_data):
+    from zhizao.data.synth import load_calibration
+
     m = build_matrix(c_tables, years=[2024], measure="revenue", industry_level="class")
     f = build_matrix(c_tables, years=[2024], measure="firms", industry_level="class")
     t = detect_clusters(m, firms=f, min_firms=5, lq_min=2.0, min_share=0.1).to_pylist()
     found = {(r["region"], c) for r in t for c in r["industries"].split(";")}
-    assert ("330681", "1763") in found          # 诸暨 socks
-    assert ("330624", "3451") in found          # 新昌 bearings
-    assert ("330483", "2822") in found          # 桐乡 polyester fibre
+    want = _planted_cells_passing(c_data, year=2024, min_firms=5, lq_min=2.0, min_share=0.1)
+    planted = {(cl.county, c) for cl in load_calibration().clusters for c in cl.classes}
+    # exactly the planted cells that pass the thresholds are found (each passing cell lies in a candidate)
+    assert found & planted == set().union(*want.values())
+    assert ("330681", "1763") in want["zhuji_socks"]       # 诸暨 socks, the largest planted cluster
+    assert len(want) > len(load_calibration().clusters) / 2  # most planted clusters stand out
 
 
 def test_new_star_candidates_on_the_synthetic_province(c_tables):

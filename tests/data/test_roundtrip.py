@@ -11,7 +11,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from zhizao.data.ingest import import_files
-from zhizao.data.synth import generate
 from zhizao.services.data import write_synthetic_parquet
 
 KEYS = {
@@ -37,8 +36,8 @@ def _differences(a: pa.Table, b: pa.Table) -> dict[str, int]:
     return out
 
 
-def test_synthetic_files_come_back_unchanged_through_the_import(empty_wh, tmp_path):
-    data = generate(enterprises=3_000, seed=11)
+def test_synthetic_files_come_back_unchanged_through_the_import(province, empty_wh, tmp_path):
+    data = province
     paths = write_synthetic_parquet(data, tmp_path / "data")
     report = import_files(empty_wh, paths)
     assert report.quarantine.num_rows == 0

@@ -483,13 +483,12 @@ def test_every_reason_code_has_a_chinese_name():
 # --- integration: a small synthetic province ----------------------------------------------------
 
 @pytest.fixture(scope="module")
-def b_synth_lowland():
-    """Synthetic province (5,000 firms) with a fixture evaluation: classes by 亩均税收 quartile per county."""
+def b_synth_lowland(province):
+    """The shared synthetic province (5,000 firms) with a fixture evaluation: classes by 亩均税收
+    quartile per county."""
     import pandas as pd
 
-    from zhizao.data.synth import generate
-
-    tables = generate(enterprises=5_000, seed=11)
+    tables = province
     parcels = tables["parcels"].to_pandas()
     ind = tables["indicators"].to_pandas()
     ent = tables["enterprises"].to_pandas()[["uscc", "region_code", "industry_code"]]

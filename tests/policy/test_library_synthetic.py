@@ -53,7 +53,8 @@ def test_every_shipped_policy_evaluates_with_one_row_per_enterprise(zhejiang):
     d, res = zhejiang
     assert set(res) == set(available_policies()) == {
         "above_scale", "small_to_above", "innovative_sme", "specialized_sme", "little_giant",
-        "growth_voucher_shanghai", "land_differential_price"}
+        "growth_voucher_shanghai", "land_differential_price", "growth_voucher_zhejiang",
+        "land_differential_price_zhejiang"}
     n = _current(d).num_rows
     for pid, t in res.items():
         assert t.num_rows == n, pid

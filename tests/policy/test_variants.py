@@ -330,7 +330,8 @@ def test_the_guangdong_example_raises_the_pass_mark_to_70(gd):
     p = gd["specialized_sme_guangdong"]
     assert p.scores.pass_ == 70 and p.extends == "specialized_sme@2022-63"
     assert [str(c) for c in p.changes] == ["replaced name_zh", "replaced name_en", "replaced issuer",
-                                           "dropped not_decidable provincial_pass_mark", "replaced scores"]
+                                           "added applies_to", "dropped not_decidable provincial_pass_mark",
+                                           "replaced scores"]
     assert "[C-3p]" in p.source and "Guangdong policy tool" in p.source and "[C-3p]" in p.scores.source
 
 

@@ -125,7 +125,11 @@ def fail(message: str) -> None:
 def report_error(e) -> None:
     """Print a domain error (``zhizao.errors.ZhizaoError``) to stderr and exit with its code."""
     err.print("[red]错误 / error:[/red] ", end="", highlight=False)
-    err.print(e.message, markup=False, highlight=False, soft_wrap=True)
+    from zhizao.errors import MethodError, ZhizaoError
+
+    # the domain text in both languages (a PolicyError's own ``message`` is the bare problem)
+    text = (MethodError if isinstance(e, MethodError) else ZhizaoError).message.fget(e)
+    err.print(text, markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(e.exit_code)
 
 
