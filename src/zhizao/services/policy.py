@@ -202,15 +202,22 @@ def _bound_tables(svc, policy, lib, year: int) -> tuple[dict, tuple]:
     return tables, tuple(sorted(set(used)))
 
 
+def _evaluation_key(policy, lib, year: int, used: tuple) -> tuple:
+    """What an evaluation depends on: the policy file, the policies it requires, the year and the
+    runs it reads."""
+    from zhizao.methodfile import fingerprint
+
+    return (fingerprint(policy).sha256, tuple(fingerprint(q).sha256 for q in _required(policy, lib, year)),
+            year, used)
+
+
 def _compiled(svc, policy, lib, year: int):
     """``(Ibis expression of the evaluation, bound tables, run ids read)``, compiled once per
     (policy file, the policies it requires, year, runs read) in the service."""
-    from zhizao.methodfile import fingerprint
     from zhizao.policy import evaluate
 
     tables, used = _bound_tables(svc, policy, lib, year)
-    key = ("policy.expr", fingerprint(policy).sha256,
-           tuple(fingerprint(q).sha256 for q in _required(policy, lib, year)), year, used)
+    key = ("policy.expr", *_evaluation_key(policy, lib, year, used))
 
     def build():
         try:
@@ -227,10 +234,7 @@ def _evaluated(svc, policy, lib, year: int) -> tuple[pa.Table, dict, tuple]:
     """The evaluation of every enterprise of the warehouse for ``year`` (pyarrow), the tables it
     read and the runs it read — computed once per (policy, year, runs read) in the service."""
     expr, tables, used = _compiled(svc, policy, lib, year)
-    from zhizao.methodfile import fingerprint
-
-    key = ("policy.evaluation", fingerprint(policy).sha256,
-           tuple(fingerprint(q).sha256 for q in _required(policy, lib, year)), year, used)
+    key = ("policy.evaluation", *_evaluation_key(policy, lib, year, used))
     return svc.memo(key, lambda: expr.to_pyarrow(), data_only=True), tables, used
 
 
