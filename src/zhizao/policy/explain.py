@@ -35,6 +35,8 @@ import datetime as _dt
 import math
 from typing import Any
 
+from zhizao.policy.tree import ExplanationTree
+
 __all__ = ["explain", "render", "enterprise_inputs", "format_value", "input_unit", "term_tree",
            "VERDICT_ZH", "VERDICT_EN"]
 
@@ -470,7 +472,7 @@ def _roles(policy) -> dict[str, str]:
 
 
 def explain(tables: dict | None, policy, *, uscc: str, year: int, library=None, evaluation=None,
-            inputs: dict | None = None, required: dict | None = None) -> dict:
+            inputs: dict | None = None, required: dict | None = None) -> ExplanationTree:
     """Why ``uscc`` is (not) eligible for ``policy`` in ``year``: the tree described above.
 
     Parameters
@@ -669,7 +671,7 @@ def _rule_line(s: dict, lang: str, by_id: dict, files: bool = False) -> list[str
     return lines
 
 
-def render(tree: dict, lang: str = "zh") -> str:
+def render(tree: ExplanationTree, lang: str = "zh") -> str:
     """The explanation tree as plain text (``zh`` or ``en``)."""
     zh = lang == "zh"
     p, e = tree["policy"], tree["enterprise"]

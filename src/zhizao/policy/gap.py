@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from zhizao.policy.explain import _get, _kind, _names, _parse, _safe_eval, format_value, input_label, input_unit
+from zhizao.policy.tree import ExplanationTree, GapReport
 
 __all__ = ["gap", "render_gap", "gap_table", "GAP_COLUMNS"]
 
@@ -165,9 +166,6 @@ def _rule_changes(rid: str, rules: dict, tree_rules: dict, env, policy, seen=())
     if step["kind"] == "when":
         node = _get(rule, "node") or _parse(_get(rule, "when"))
         out = _changes(node, env, policy, changeable)
-        if not changeable:
-            for c in out:
-                c["changeable"] = False
         return out
     if rid in seen:
         return []
@@ -293,7 +291,7 @@ def _points_gap(tree: dict, policy) -> dict:
             "climbs": chosen or [], "feasible": chosen is not None, "missing": []}
 
 
-def gap(tree: dict, policy, *, reachable: dict[str, bool] | None = None) -> dict:
+def gap(tree: ExplanationTree, policy, *, reachable: dict[str, bool] | None = None) -> GapReport:
     """What the enterprise of ``tree`` (an explanation) would need to change to qualify.
 
     Returns a JSON-serialisable dict: ``qualifies`` (already eligible), ``floor`` (each failed
@@ -425,7 +423,7 @@ def _change_line(ch: dict, lang: str, indent: str = "    ") -> list[str]:
     return [f"{indent}{ch}"]
 
 
-def render_gap(g: dict, lang: str = "zh") -> str:
+def render_gap(g: GapReport, lang: str = "zh") -> str:
     """The gap as plain text (``zh`` or ``en``)."""
     zh = lang == "zh"
     if g["qualifies"]:

@@ -34,6 +34,7 @@ import pyarrow.compute as pc
 
 from zhizao.errors import InvalidInput, MethodError, MissingRun, NotFound, ZhizaoError
 from zhizao.policy.results import SECTIONS, TABLES, VERDICTS
+from zhizao.policy.tree import ExplanationTree, FixedItem, GapReport, NotDecidableItem
 from zhizao.services import runs
 from zhizao.services.registry import Lever, LeverRun
 
@@ -418,8 +419,8 @@ class PolicyExplanation:
     applies: bool                     # the policy applies where the enterprise is
     applies_to: str                   # where it applies
     verdict: str | None
-    tree: dict
-    gap: dict | None
+    tree: ExplanationTree
+    gap: GapReport | None
     input_runs: tuple[str, ...] = ()
 
 
@@ -528,12 +529,12 @@ class PackageEntry:
     charge: bool = False              # a surcharge the enterprise pays (eligible = charged)
     within_budget: bool | None = None
     basis: tuple[str, ...] = ()
-    not_checked: tuple = ()           # the not-decidable conditions (dicts of the tree)
+    not_checked: tuple[NotDecidableItem, ...] = ()   # the not-decidable conditions (dicts of the tree)
     missing: tuple[str, ...] = ()
     conflict: tuple[str, ...] = ()
-    fixed: tuple = ()                 # failed rules it cannot change (dicts of the gap)
-    gap: dict | None = None
-    explanation: dict | None = None
+    fixed: tuple[FixedItem, ...] = ()                # failed rules it cannot change (dicts of the gap)
+    gap: GapReport | None = None
+    explanation: ExplanationTree | None = None
     message: str | None = None        # errors / needs_run: what happened (zh)
     message_en: str | None = None
     command: str | None = None        # needs_run: the command that computes the missing run
