@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "src" / "zhizao"
 
 #: Kinds of shipped file the scan reads (all text).
-SCANNED_SUFFIXES = {".py", ".yaml", ".yml", ".csv", ".j2", ".html", ".md", ".txt", ".json", ".toml"}
+SCANNED_SUFFIXES = {".py", ".yaml", ".yml", ".csv", ".j2", ".html", ".md", ".txt", ".json", ".toml", ".css", ".js",
+                    ".mako"}
 
 #: What a shipped file may not cite, with the reason shown on failure.
 FORBIDDEN = [

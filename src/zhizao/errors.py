@@ -16,7 +16,7 @@ True
 from __future__ import annotations
 
 __all__ = ["ZhizaoError", "NotFound", "InvalidInput", "MethodError", "NoData", "MissingRun", "Conflict",
-           "Unavailable", "StoreError"]
+           "Unavailable", "StoreError", "Unauthorized", "Forbidden", "Throttled"]
 
 
 class ZhizaoError(Exception):
@@ -115,6 +115,33 @@ class Unavailable(ZhizaoError):
 
     kind = "unavailable"
     http_status = 503
+
+
+class Unauthorized(ZhizaoError):
+    """No valid login: a missing, expired or revoked session or API token, or a wrong password."""
+
+    kind = "unauthorized"
+    http_status = 401
+
+
+class Forbidden(ZhizaoError):
+    """A logged-in user whose role may not do this (an auditor changing something, a form
+    without its CSRF token). Objects outside a user's scope answer ``NotFound`` instead, so that
+    their existence is not disclosed."""
+
+    kind = "forbidden"
+    http_status = 403
+
+
+class Throttled(ZhizaoError):
+    """Too many failed logins for an account or an address in the window; ``retry_after`` in s."""
+
+    kind = "throttled"
+    http_status = 429
+
+    def __init__(self, zh: str, en: str | None = None, *, retry_after: int = 60, where: str | None = None):
+        self.retry_after = int(retry_after)
+        super().__init__(zh, en, where=where)
 
 
 class StoreError(ZhizaoError):

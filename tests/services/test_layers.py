@@ -15,8 +15,8 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "zhizao"
 MODULES = sorted(p for p in SRC.rglob("*.py"))
 SHELL_LIBS = {"typer", "rich", "click", "fastapi", "starlette", "uvicorn"}
 #: The core: levers, the data spine and the application layer (below every shell).
-CORE = ("services", "land", "clusters", "chains", "policy", "codes", "data", "errors.py", "contract.py",
-        "methodfile.py", "sqlgen.py")
+CORE = ("services", "land", "clusters", "chains", "policy", "codes", "data", "accounts", "errors.py", "contract.py",
+        "methodfile.py", "sqlgen.py", "settings.py", "disclosure.py")
 SHELLS = ("cli", "report", "web")
 
 

@@ -40,11 +40,12 @@ def _root(
 # ---------------------------------------------------------------------------------------------
 def _add_commands() -> None:
     """The data commands, the demo and the lever command groups (one module each)."""
-    from zhizao.cli import data, demo
+    from zhizao.cli import data, demo, serve
     from zhizao.cli.chains import chains_app
     from zhizao.cli.clusters import clusters_app
     from zhizao.cli.land import land_app
     from zhizao.cli.policy import package_cmd, policy_app
+    from zhizao.cli.users import users_app
 
     app.command()(data.synth)
     app.command("import")(data.import_)
@@ -52,11 +53,13 @@ def _add_commands() -> None:
     app.command()(data.tables)
     app.command()(data.quarantine)
     app.command()(demo.demo)
+    app.command()(serve.serve)
     app.add_typer(land_app, name="land")
     app.add_typer(clusters_app, name="clusters")
     app.add_typer(chains_app, name="chains")
     app.add_typer(policy_app, name="policy")
     app.command("package")(package_cmd)
+    app.add_typer(users_app, name="users")
 
 
 def render_cli_reference() -> str:
