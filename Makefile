@@ -32,7 +32,7 @@ cjk-font:
 	fi
 
 demo: setup
-	$(BIN)/zhizao demo
+	$(BIN)/zhizao demo --serve
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

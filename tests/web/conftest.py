@@ -124,3 +124,25 @@ def clients(web_app):
         assert r.status_code == 303, (name, r.status_code, r.text[:300])
         out[name] = c
     return out
+
+
+@pytest.fixture
+def pg_oltp_url():
+    """A PostgreSQL URL (``ZHIZAO_TEST_PG_URL``) whose search_path is a fresh schema of its own,
+    dropped afterwards; skipped where the variable is unset (marker ``pg``)."""
+    import os
+    import uuid
+    from urllib.parse import quote
+
+    url = os.environ.get("ZHIZAO_TEST_PG_URL")
+    if not url:
+        pytest.skip("ZHIZAO_TEST_PG_URL is not set")
+    import psycopg
+
+    schema = f"zz_web_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute(f'CREATE SCHEMA "{schema}"')
+    sep = "&" if "?" in url else "?"
+    yield f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')

@@ -17,6 +17,11 @@ def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder for the demo's files and results.")] = Path("demo-output"),
     db: Annotated[Optional[Path], typer.Option("--db", help="Warehouse file to build. Default: "
                                                "warehouse.duckdb in the --out folder.")] = None,
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="End by serving the platform on "
+                                        "--host:--port with one demo login per role (Ctrl-C stops it); "
+                                        "`make demo` serves.")] = False,
+    host: Annotated[str, typer.Option(help="Address to serve on with --serve.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to serve on with --serve.")] = 8000,
 ) -> None:
     """Build a synthetic demo province, import it, run every analysis, and say where to look.
 
@@ -33,3 +38,14 @@ def demo(
         write_files(result)
     for line in lines(result):
         out.print(line, highlight=False)
+    if result.logins:
+        out.print("演示账户 demo logins（每个角色一个 one per role）:", highlight=False)
+        for lg in result.logins:
+            pw = lg.password if lg.password is not None else "(unchanged)"
+            out.print(f"  {lg.username:<11} {lg.role:<10} password {pw:<16} sees {lg.sees}", highlight=False)
+    if serve:
+        from zhizao.cli.serve import serve as serve_cmd
+
+        out.print(f"平台 platform: http://{host}:{port}/  — log in with a demo login above; Ctrl-C stops the server",
+                  highlight=False)
+        serve_cmd(db=db_path, host=host, port=port, oltp_url=None, disclosure_k=None, disclosure_p=None)

@@ -154,15 +154,22 @@ def format_value(v, unit: str = "plain", lang: str = "zh") -> str:
 def enterprise_inputs(tables: dict, uscc: str, year: int, *, lags: int = 3) -> dict:
     """The inputs the expressions read for one enterprise: its ``enterprises`` columns, its
     ``indicators`` of ``year``, ``col@-k`` for the ``lags`` years before, and ``year``."""
-    env: dict[str, Any] = {"year": year}
     ent = tables["enterprises"]
     rows = _rows(ent.filter(ent.uscc == uscc))
-    if rows:
-        env.update(rows[0])
     ind = tables["indicators"]
-    by_year = {r["year"]: r for r in _rows(ind.filter((ind.uscc == uscc) & (ind.year >= year - lags)
-                                                      & (ind.year <= year)))}
-    cols = [c for c in ind.columns if c not in ("uscc", "year")]
+    got = _rows(ind.filter((ind.uscc == uscc) & (ind.year >= year - lags) & (ind.year <= year)))
+    return inputs_from_rows(rows[0] if rows else None, got, year, ind.columns, lags=lags)
+
+
+def inputs_from_rows(enterprise: dict | None, indicators: list[dict], year: int, indicator_columns,
+                     *, lags: int = 3) -> dict:
+    """``enterprise_inputs`` from rows already read: the enterprise's row and its indicator rows
+    of ``year`` and the ``lags`` years before (a warm service reads them with a prepared query)."""
+    env: dict[str, Any] = {"year": year}
+    if enterprise:
+        env.update(enterprise)
+    by_year = {r["year"]: r for r in indicators}
+    cols = [c for c in indicator_columns if c not in ("uscc", "year")]
     this = by_year.get(year, {})
     for c in cols:
         env[c] = this.get(c)

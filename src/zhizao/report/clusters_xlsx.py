@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from zhizao.codes.industries import industry_name
 from zhizao.codes.regions import region_full_name
+from zhizao.report.safe_cells import neutralise_workbook
 from zhizao.report.xlsx_common import write_header
 
 __all__ = ["CELL_HEADERS", "INDUSTRY_HEADERS", "REGION_HEADERS", "write_diagnosis_xlsx", "write_indices_xlsx"]
@@ -100,6 +101,7 @@ def _run_line(run) -> list[str]:
 def _save(wb, path: str | Path) -> Path:
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
+    neutralise_workbook(wb)
     wb.save(p)
     return p
 

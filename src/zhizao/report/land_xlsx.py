@@ -23,6 +23,7 @@ from zhizao.codes.industries import industry_name
 from zhizao.codes.regions import region_name
 from zhizao.land.method import INDICATOR_DISPLAY
 from zhizao.land.results import SEGMENT_LABELS
+from zhizao.report.safe_cells import neutralise_workbook
 from zhizao.report.xlsx_common import SYNTHETIC_LINE, write_header
 
 __all__ = ["INDICATOR_DISPLAY", "SEGMENT_SHEETS", "SYNTHETIC_LINE", "write_land_xlsx"]
@@ -176,6 +177,7 @@ def write_land_xlsx(evaluation: pa.Table, path: str | Path, *, method, synthetic
     for sheet in sheets:
         _sheet(wb, sheet, method=method, year=year, synthetic=synthetic)
     _notes_sheet(wb, method=method, year=year, synthetic=synthetic)
+    neutralise_workbook(wb)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)

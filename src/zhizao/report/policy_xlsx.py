@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from zhizao.report.safe_cells import neutralise_workbook
 from zhizao.report.xlsx_common import SYNTHETIC_LINE, write_header
 
 __all__ = ["write_push_xlsx", "PUSH_SHEET", "SYNTHETIC_LINE"]
@@ -107,6 +108,7 @@ def write_push_xlsx(evaluation: pa.Table, path: str | Path, *, policy, year: int
     ws.column_dimensions["B"].width = 36
     ws.column_dimensions["C"].width = 22
     _notes_sheet(wb, policy=policy, year=year, synthetic=synthetic)
+    neutralise_workbook(wb)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)

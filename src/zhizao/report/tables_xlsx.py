@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from zhizao.report.safe_cells import neutralise_workbook
 from zhizao.report.xlsx_common import SYNTHETIC_LINE
 
 __all__ = ["write_tables_xlsx"]
@@ -31,6 +32,7 @@ def write_tables_xlsx(path: str | Path, sheets: Mapping[str, pa.Table], *, synth
         ws.append(table.column_names)
         for row in table.to_pylist():
             ws.append([v if isinstance(v, (int, float, str, type(None))) else str(v) for v in row.values()])
+    neutralise_workbook(wb)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)

@@ -103,9 +103,10 @@ def write_synthetic_parquet(tables: dict[str, pa.Table], out_dir: Path) -> list[
 # --- import -----------------------------------------------------------------------------------
 def import_files(svc, files: Sequence[Path], *, strict: bool = False, table: str | None = None,
                  encoding: str | None = None, errors_xlsx: Path | None = None,
-                 progress: Progress | None = None):
+                 progress: Progress | None = None, row_check=None):
     """Validate ``files`` and upsert their good rows; bad rows go to quarantine with reasons.
-    Returns the ``ImportReport``; ``errors_xlsx`` also writes the rejected rows there.
+    Returns the ``ImportReport``; ``errors_xlsx`` also writes the rejected rows there; ``row_check``
+    adds checks of the parsed rows (``zhizao.data.ingest.core.RowCheck``: the uploader's scope).
     ``NotFound`` for a file that does not exist (nothing is imported then)."""
     from zhizao.data import ingest
 
@@ -113,7 +114,7 @@ def import_files(svc, files: Sequence[Path], *, strict: bool = False, table: str
     if missing:
         raise NotFound(f"文件不存在：{missing[0]}", f"file not found: {missing[0]}", where=str(missing[0]))
     report = ingest.import_files(svc.wh, [Path(f) for f in files], strict=strict, table=table,
-                                 progress=progress or _quiet, encoding=encoding)
+                                 progress=progress or _quiet, encoding=encoding, row_check=row_check)
     if errors_xlsx is not None:
         ingest.write_error_report(report.quarantined_rows(svc.wh), Path(errors_xlsx))
     return report

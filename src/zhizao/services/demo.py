@@ -15,7 +15,7 @@ from pathlib import Path
 
 from zhizao.errors import Conflict
 
-__all__ = ["DemoResult", "run_demo"]
+__all__ = ["DemoResult", "run_demo", "DemoLogin", "demo_logins"]
 
 Progress = Callable[[str, float], None]
 
@@ -39,6 +39,17 @@ class DemoResult:
     template_path: Path | None = None
     summary_json: Path | None = None
     summary_md: Path | None = None
+    logins: list = field(default_factory=list)         # DemoLogin, one per role (demo_logins)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """One demo account: who logs in, as what, with which password, seeing what."""
+
+    username: str
+    role: str
+    password: str | None              # None: the account existed already (password unchanged)
+    sees: str                         # the scope in words: 浙江省 330000, 湖州市吴兴区 330502 …
 
 
 def run_demo(*, out_dir: Path, db_path: Path, enterprises: int = 50_000, seed: int = 20261127,
@@ -84,8 +95,47 @@ def run_demo(*, out_dir: Path, db_path: Path, enterprises: int = 50_000, seed: i
                 result.summaries[summary_name] = table.to_pylist()
         result.counts = svc.wh.counts()
 
+    progress("accounts", 0.99)
+    result.logins = demo_logins(db_path)
     result.template_path = out_dir / "zhizao-template.xlsx"
     template.write_template(result.template_path)
     result.files.append(result.template_path)
     progress("done", 1.0)
     return result
+
+
+def demo_logins(db_path: Path, *, oltp_url: str | None = None, password: str | None = None) -> list[DemoLogin]:
+    """One account per role for the demo province in ``db_path`` (the operational database beside
+    it, made afresh): an administrator, a provincial official, the official of the county with
+    the most enterprises, an enterprise of that county, a service provider and an auditor. One
+    random password for all, returned (and printed by the demo) — a demo on 127.0.0.1 only."""
+    import secrets
+
+    import ibis
+
+    from zhizao.accounts.scope import Scope
+    from zhizao.accounts.service import Accounts
+    from zhizao.services import Service
+    from zhizao.settings import Settings
+
+    settings = Settings(db_path=Path(db_path), oltp_url_=oltp_url)
+    if oltp_url is None:                                   # the demo's own file: start afresh
+        Path(settings.oltp_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+    with Service.open(db_path, read_only=True) as svc:
+        ents = svc.tables()["enterprises"]
+        top = (ents.group_by("region_code").aggregate(n=ents.count())
+               .order_by([ibis.desc("n"), "region_code"]).limit(1).to_pyarrow().to_pylist())[0]
+        county = top["region_code"]
+        in_county = ents.filter(ents.region_code == county)
+        uscc = in_county.order_by("uscc").limit(1).select("uscc").to_pyarrow().column("uscc")[0].as_py()
+    province = county[:2] + "0000"
+    password = password or "demo-" + secrets.token_urlsafe(6)
+    with Accounts.open(settings) as acc:
+        made = acc.ensure_demo_users(province, county, uscc, password)
+        users = {u.username: u for u in acc.list_users()}
+    out = []
+    for username, role, pw in made:
+        u = users[username]
+        sees = Scope.for_user(u.role, jurisdiction=u.jurisdiction, uscc=u.uscc).describe("zh")
+        out.append(DemoLogin(username, role, pw, sees))
+    return out

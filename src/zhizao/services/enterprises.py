@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from zhizao.contract import Column
 from zhizao.errors import InvalidInput, NotFound
-from zhizao.services.paging import Page, batches, check_paging, paginate, schema_columns
+from zhizao.services.paging import Page, check_paging, schema_columns
 
 __all__ = ["search", "search_rows", "profile", "EnterpriseProfile", "SEARCH_COLUMNS", "INDICATOR_COLUMNS"]
 
@@ -42,58 +42,103 @@ def _industry_name(code) -> str:
         return str(code)
 
 
-def _search_expr(svc, scope, *, q=None, region=None, industry=None, status=None, tier=None):
-    t = scope.filter(svc.tables()["enterprises"])
+def _filters(*, q=None, region=None, industry=None, status=None, tier=None) -> dict[str, str]:
+    """The search filters, checked and normalised, as the string parameters of the query."""
+    p: dict[str, str] = {}
     if q is not None and q.strip():
         q = q.strip()
         if len(q) > 100:
             raise InvalidInput("搜索词过长（最多 100 个字符）", "the search text is too long (100 characters at most)",
                                where="q")
-        cond = t.name.contains(q)
+        p["q"] = q
         if q.isascii() and q.replace(" ", "").isalnum():
-            cond = cond | t.uscc.startswith(q.upper())
-        t = t.filter(cond)
+            p["q_uscc"] = q.upper()
     if region:
         from zhizao.codes.regions import UnknownRegionCode, region_prefix
 
         try:
-            t = t.filter(t.region_code.startswith(region_prefix(region)))
+            p["region"] = region_prefix(region)
         except UnknownRegionCode as e:
             raise InvalidInput(f"区划代码 {region} 无效：{e}", f"region code {region} is not valid: {e}",
                                where="region") from None
     if industry:
-        if not (str(industry).isdigit() and 1 <= len(str(industry)) <= 4) and not str(industry).isalpha():
-            raise InvalidInput(f"行业代码 {industry} 无效（GB/T 4754 门类字母或 2–4 位数字）",
-                               f"industry code {industry} is not valid (a GB/T 4754 section letter or 2–4 digits)",
+        if not (str(industry).isdigit() and 1 <= len(str(industry)) <= 4):
+            raise InvalidInput(f"行业代码 {industry} 无效（GB/T 4754 的 1–4 位数字前缀）",
+                               f"industry code {industry} is not valid (a GB/T 4754 prefix of 1–4 digits)",
                                where="industry")
-        if str(industry).isdigit():
-            t = t.filter(t.industry_code.startswith(str(industry)))
+        p["industry"] = str(industry)
     if status:
-        t = t.filter(t.status == status)
+        p["status"] = str(status)
     if tier:
-        t = t.filter(t.certified_tier == tier)
+        p["tier"] = str(tier)
+    return p
+
+
+def _search_expr(svc, scope, p: dict):
+    t = scope.filter(svc.tables()["enterprises"])
+    if "q" in p:
+        cond = t.name.contains(p["q"])
+        if "q_uscc" in p:
+            cond = cond | t.uscc.startswith(p["q_uscc"])
+        t = t.filter(cond)
+    if "region" in p:
+        t = t.filter(t.region_code.startswith(p["region"]))
+    if "industry" in p:
+        t = t.filter(t.industry_code.startswith(p["industry"]))
+    if "status" in p:
+        t = t.filter(t.status == p["status"])
+    if "tier" in p:
+        t = t.filter(t.certified_tier == p["tier"])
     return t
 
 
 def search(svc, scope, *, q: str | None = None, region: str | None = None, industry: str | None = None,
            status: str | None = None, tier: str | None = None, page: int = 1, page_size: int = 50) -> Page:
     """Enterprises in ``scope`` whose name contains ``q`` or whose USCC starts with it, in
-    ``region`` (any level) and ``industry`` (a GB/T 4754 prefix), page by page, by name."""
+    ``region`` (any level) and ``industry`` (a GB/T 4754 prefix), page by page, by name. One
+    query (the page and the total, by a window count), compiled once per shape of the filters."""
+    import ibis
+
     check_paging(page, page_size)
-    expr = _search_expr(svc, scope, q=q, region=region, industry=industry, status=status, tier=tier)
+    params = _filters(q=q, region=region, industry=industry, status=status, tier=tier)
     cols = schema_columns("enterprises", SEARCH_COLUMNS)
-    got = paginate(expr, cols, page=page, page_size=page_size, order_by=("name", "uscc"))
-    rows = [{**r, "region_name": _region_label(r["region_code"]), "industry_name": _industry_name(r["industry_code"])}
-            for r in got.rows]
-    cols = cols[:3] + (_REGION_NAME,) + cols[3:4] + (_INDUSTRY_NAME,) + cols[4:]
-    return Page(cols, rows, got.total, got.page, got.page_size)
+
+    def build(p):
+        t = _search_expr(svc, scope, p).select(list(SEARCH_COLUMNS))
+        t = t.mutate(_total=ibis._.count().over())
+        return t.order_by(["name", "uscc"]).limit(page_size, offset=(page - 1) * page_size)
+
+    key = ("enterprises.search", scope, tuple(sorted(params)), page, page_size)
+    got = svc.query(key, build, **params).to_pylist()
+    total = got[0]["_total"] if got else _count(svc, scope, params)
+    rows = [{**{k: r[k] for k in SEARCH_COLUMNS}, "region_name": _region_label(r["region_code"]),
+             "industry_name": _industry_name(r["industry_code"])} for r in got]
+    cols = cols[:2] + (_REGION_NAME, _INDUSTRY_NAME) + cols[4:] + cols[2:4]
+    return Page(cols, rows, int(total), page, page_size)
+
+
+def _count(svc, scope, params: dict) -> int:
+    """The total of a search whose page is empty (a page past the end)."""
+    def build(p):
+        return _search_expr(svc, scope, p).aggregate(n=lambda t: t.count())
+
+    got = svc.query(("enterprises.count", scope, tuple(sorted(params))), build, **params)
+    return int(got.column("n")[0].as_py()) if got.num_rows else 0
 
 
 def search_rows(svc, scope, **filters):
     """Every enterprise ``search`` would find, batch by batch (for a download): (columns, batches)."""
-    expr = _search_expr(svc, scope, **filters)
     cols = schema_columns("enterprises", SEARCH_COLUMNS)
-    return cols, batches(expr, cols, order_by=("name", "uscc"))
+    params = _filters(**filters)
+    data = svc.query(("enterprises.all", scope, tuple(sorted(params))),
+                     lambda p: _search_expr(svc, scope, p).select(list(SEARCH_COLUMNS)).order_by(["name", "uscc"]),
+                     **params)
+
+    def gen():
+        for b in data.to_batches(max_chunksize=10_000):
+            yield b.to_pylist()
+
+    return cols, gen()
 
 
 # --- the profile ---------------------------------------------------------------------------------
@@ -121,7 +166,7 @@ class EnterpriseProfile:
     land_note: str | None                    # why there is no land class (no stored run …)
     clusters: tuple[dict, ...]               # cluster_id, name_zh, name_en
     tier: str | None                         # the certified tier
-    policies: tuple[dict, ...]               # policy_id, name, section, verdict, amount_yuan
+    policies: tuple[dict, ...]               # services.policy.PolicyVerdict as dicts
     policy_year: int | None
     suppliers: tuple[LinkRow, ...]
     customers: tuple[LinkRow, ...]
@@ -132,34 +177,51 @@ class EnterpriseProfile:
 
 def _visible_row(svc, scope, uscc: str) -> dict:
     uscc = str(uscc).strip().upper()
-    e = scope.filter(svc.tables()["enterprises"])
-    rows = e.filter(e.uscc == uscc).to_pyarrow().to_pylist()
+
+    def build(p):
+        e = scope.filter(svc.tables()["enterprises"])
+        return e.filter(e.uscc == p["uscc"])
+
+    rows = svc.query(("enterprises.visible", scope), build, uscc=uscc).to_pylist()
     if not rows:
         raise NotFound(f"没有统一社会信用代码为 {uscc} 的企业（或不在您的权限范围内）",
                        f"no enterprise with USCC {uscc} (or it is outside your scope)", where=uscc)
     return rows[0]
 
 
+def _indicators(svc, uscc: str) -> Page:
+    cols = schema_columns("indicators", INDICATOR_COLUMNS)
+
+    def build(p):
+        ind = svc.tables()["indicators"]
+        return ind.filter(ind.uscc == p["uscc"]).select(list(INDICATOR_COLUMNS)).order_by("year")
+
+    rows = svc.query("enterprises.indicators", build, uscc=uscc).to_pylist()
+    return Page(cols, rows, len(rows), 1, max(len(rows), 1))
+
+
 def _links(svc, uscc: str, side: str, year: int | None) -> tuple[tuple[LinkRow, ...], int | None]:
-    t = svc.tables()
-    links, ents = t["links"], t["enterprises"]
     mine, other = ("buyer_uscc", "supplier_uscc") if side == "suppliers" else ("supplier_uscc", "buyer_uscc")
     region_col = "supplier_region_code" if side == "suppliers" else "buyer_region_code"
-    mine_links = links.filter(links[mine] == uscc)
-    if year is None:
-        ys = mine_links.select("year").distinct().to_pyarrow().column("year").to_pylist()
-        year = max(ys) if ys else None
-    if year is None:
-        return (), None
-    sel = mine_links.filter(mine_links.year == year)
-    j = sel.left_join(ents.select(o_uscc=ents.uscc, o_name=ents.name, o_region=ents.region_code),
-                      sel[other] == ents.uscc)
-    rows = j.select(uscc=j[other], name=j.o_name, region_code=j.o_region.fill_null(j[region_col]),
-                    product_class=j.product_class, amount=j.amount)
-    rows = rows.order_by([rows.amount.desc(), rows.uscc]).limit(20)
+
+    def build(p):
+        t = svc.tables()
+        links, ents = t["links"], t["enterprises"]
+        sel = links.filter(links[mine] == p["uscc"])
+        if year is not None:
+            sel = sel.filter(sel.year == year)
+        else:                                   # the latest year with a link of this side
+            sel = sel.filter(sel.year == sel.year.max().over())
+        j = sel.left_join(ents.select(o_uscc=ents.uscc, o_name=ents.name, o_region=ents.region_code),
+                          sel[other] == ents.uscc)
+        rows = j.select(uscc=j[other], name=j.o_name, region_code=j.o_region.fill_null(j[region_col]),
+                        product_class=j.product_class, amount=j.amount, year=j.year)
+        return rows.order_by([rows.amount.desc(), rows.uscc]).limit(20)
+
+    got = svc.query(("enterprises.links", side, year), build, uscc=uscc).to_pylist()
     out = tuple(LinkRow(r["uscc"], r["name"], r["region_code"], _region_label(r["region_code"]),
-                        r["product_class"], r["amount"]) for r in rows.to_pyarrow().to_pylist())
-    return out, year
+                        r["product_class"], r["amount"]) for r in got)
+    return out, (got[0]["year"] if got else year)
 
 
 def _land(svc, uscc: str) -> tuple[tuple[dict, ...], str | None, tuple[str, ...]]:
@@ -169,11 +231,15 @@ def _land(svc, uscc: str) -> tuple[tuple[dict, ...], str | None, tuple[str, ...]
     if not current or not svc.wh.has_table("result_land_evaluation"):
         return (), "尚未计算亩均评价（运行 `zhizao land evaluate`）/ no stored land evaluation " \
                     "(run `zhizao land evaluate`)", ()
-    t = svc.wh.result("result_land_evaluation")
-    ids = [r.run_id for r in current]
-    rows = (t.filter((t.uscc == uscc) & t.run_id.isin(ids))
-            .select("year", "method_id", "segment", "land_class", "total_score", "run_id")
-            .order_by(["year", "method_id"]).to_pyarrow().to_pylist())
+    ids = tuple(sorted(r.run_id for r in current))
+
+    def build(p):
+        t = svc.wh.result("result_land_evaluation")
+        return (t.filter((t.uscc == p["uscc"]) & t.run_id.isin(list(ids)))
+                .select("year", "method_id", "segment", "land_class", "total_score", "run_id")
+                .order_by(["year", "method_id"]))
+
+    rows = svc.query(("enterprises.land", ids), build, uscc=uscc).to_pylist()
     note = None if rows else "该企业不在已存储的亩均评价中 / not in the stored land evaluation"
     return tuple(rows), note, tuple(sorted({r["run_id"] for r in rows}))
 
@@ -194,16 +260,12 @@ def _clusters(svc, row: dict) -> tuple[dict, ...]:
     return tuple(out)
 
 
-def _policies(svc, uscc: str, year: int) -> tuple[tuple[dict, ...], tuple[str, ...]]:
+def _policies(svc, uscc: str, year: int) -> tuple[dict, ...]:
+    from dataclasses import asdict
+
     from zhizao.services import policy
 
-    pkg = policy.package(svc, uscc, year=year)
-    out = []
-    for section, entries in pkg.sections.items():
-        for e in entries:
-            out.append({"policy_id": e.policy_id, "name_zh": e.name_zh, "name_en": e.name_en, "section": section,
-                        "verdict": e.verdict, "amount_yuan": e.amount_yuan, "applies_to": e.applies_to})
-    return tuple(out), ((pkg.run.run_id,) if pkg.run is not None else ())
+    return tuple(asdict(v) for v in policy.verdicts(svc, uscc, year=year))
 
 
 def profile(svc, scope, uscc: str, *, year: int | None = None, policies: bool = True) -> EnterpriseProfile:
@@ -211,12 +273,9 @@ def profile(svc, scope, uscc: str, *, year: int | None = None, policies: bool = 
     USCC). ``year`` picks the policy year (default the latest with indicators)."""
     row = _visible_row(svc, scope, uscc)
     uscc = row["uscc"]
-    ind = svc.tables()["indicators"]
-    cols = schema_columns("indicators", INDICATOR_COLUMNS)
-    mine = ind.filter(ind.uscc == uscc)
-    indicators = paginate(mine, cols, page=1, page_size=100, order_by=("year",))
+    indicators = _indicators(svc, uscc)
     land, land_note, land_runs = _land(svc, uscc)
-    pol, pol_runs, pol_year = (), (), None
+    pol, pol_year = (), None
     years = [r["year"] for r in indicators.rows]
     if policies and years:
         pol_year = year if year is not None else max(years)
@@ -224,11 +283,11 @@ def profile(svc, scope, uscc: str, *, year: int | None = None, policies: bool = 
             raise InvalidInput(f"企业 {uscc} 没有 {pol_year} 年的指标（现有：{', '.join(map(str, years))}）",
                                f"enterprise {uscc} has no indicators for {pol_year} (has {', '.join(map(str, years))})",
                                where="year")
-        pol, pol_runs = _policies(svc, uscc, pol_year)
+        pol = _policies(svc, uscc, pol_year)
     suppliers, link_year = _links(svc, uscc, "suppliers", None)
     customers, _ = _links(svc, uscc, "customers", link_year)
     return EnterpriseProfile(
         enterprise=row, region=_region_label(row.get("region_code")), industry=_industry_name(row.get("industry_code")),
         indicators=indicators, land=land, land_note=land_note, clusters=_clusters(svc, row),
         tier=row.get("certified_tier"), policies=pol, policy_year=pol_year, suppliers=suppliers,
-        customers=customers, link_year=link_year, synthetic=svc.is_synthetic(), runs=land_runs + pol_runs)
+        customers=customers, link_year=link_year, synthetic=svc.is_synthetic(), runs=land_runs)

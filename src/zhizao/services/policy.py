@@ -38,7 +38,7 @@ from zhizao.policy.tree import ExplanationTree, FixedItem, GapReport, NotDecidab
 from zhizao.services import runs
 from zhizao.services.registry import Lever, LeverRun
 
-__all__ = ["LEVER", "library", "get_policy", "show", "check", "explain", "push", "package", "reach",
+__all__ = ["verdicts", "PolicyVerdict", "LEVER", "library", "get_policy", "show", "check", "explain", "push", "package", "reach",
            "standard_run", "package_rows", "PolicyDetail", "PolicyCheck", "RuleTally", "PolicyExplanation",
            "PushList", "PolicyPackage", "PackageEntry", "PolicyReach"]
 
@@ -424,11 +424,24 @@ class PolicyExplanation:
     input_runs: tuple[str, ...] = ()
 
 
-def _inputs(svc, uscc: str, year: int) -> dict:
-    from zhizao.policy.explain import enterprise_inputs
+def _inputs(svc, uscc: str, year: int, lags: int = 3) -> dict:
+    """The enterprise's inputs (``zhizao.policy.explain.enterprise_inputs``), read with two
+    prepared queries (compiled once per service) and kept per enterprise and year."""
+    from zhizao.policy.explain import inputs_from_rows
 
-    return svc.memo(("policy.inputs", uscc, year), lambda: enterprise_inputs(svc.tables(), uscc, year),
-                    data_only=True)
+    def read():
+        t = svc.tables()
+        ent = svc.query("policy.inputs.enterprise", lambda p: t["enterprises"].filter(
+            t["enterprises"].uscc == p["uscc"]), uscc=uscc).to_pylist()
+
+        def build(p):
+            ind = t["indicators"]
+            return ind.filter((ind.uscc == p["uscc"]) & (ind.year >= year - lags) & (ind.year <= year))
+
+        ind = svc.query(("policy.inputs.indicators", year, lags), build, uscc=uscc).to_pylist()
+        return inputs_from_rows(ent[0] if ent else None, ind, year, t["indicators"].columns, lags=lags)
+
+    return svc.memo(("policy.inputs", uscc, year), read, data_only=True)
 
 
 def _one_row(ev: pa.Table, uscc: str) -> pa.Table:
@@ -704,6 +717,57 @@ _PACKAGE_SCHEMA = pa.schema([
     ("score", pa.float64()), ("amount_yuan", pa.float64()), ("within_budget", pa.bool_()),
     ("missing", pa.string()), ("fixed", pa.string()), ("gap_json", pa.string()), ("message", pa.string()),
     ("synthetic", pa.bool_()), ("generated_on", pa.string())])
+
+
+@dataclass(frozen=True)
+class PolicyVerdict:
+    """One policy's verdict for one enterprise, read from the policy's evaluation of the whole
+    warehouse (no explanation, no gap: what a profile lists)."""
+
+    policy_id: str
+    version: str
+    name_zh: str
+    name_en: str
+    issuer: str
+    source: str
+    applies_to: str
+    section: str                      # applies / other_region / needs_run / errors
+    verdict: str | None = None
+    route: str | None = None
+    score: float | None = None
+    amount_yuan: float | None = None
+    charge: bool = False
+    message: str | None = None
+    command: str | None = None
+
+
+def verdicts(svc, uscc: str, *, year: int | None = None, library_path=None) -> tuple[PolicyVerdict, ...]:
+    """The verdict of every policy valid in ``year`` for ``uscc``: one row of each policy's
+    evaluation of the whole warehouse, which a warm service computes once per (policy, year,
+    data) and keeps — so a profile answers in milliseconds. ``package`` gives the reasons and
+    gaps; this gives the verdicts."""
+    year, _ = svc.resolve_year(year)
+    lib = library(svc, library_path)
+    code = svc.enterprise(uscc).get("region_code")
+    out = []
+    for p in _dependency_order(_valid_policies(lib, year), lib, year):
+        head = _head(p)
+        if not p.applies_in(code):
+            out.append(PolicyVerdict(**head, section="other_region", charge=_is_charge(p)))
+            continue
+        try:
+            ev, _, _ = _evaluated(svc, p, lib, year)
+        except MissingRun as e:
+            out.append(PolicyVerdict(**head, section="needs_run", message=e.zh, command=e.command))
+            continue
+        except ZhizaoError as e:
+            out.append(PolicyVerdict(**head, section="errors", message=e.zh))
+            continue
+        rows = ev.filter(pc.equal(ev.column("uscc"), uscc)).slice(0, 1).to_pylist()
+        r = rows[0] if rows else {}
+        out.append(PolicyVerdict(**head, section="applies", verdict=r.get("verdict"), route=r.get("route"),
+                                 score=r.get("score"), amount_yuan=r.get("benefit_yuan"), charge=_is_charge(p)))
+    return tuple(out)
 
 
 def package_rows(pkg: PolicyPackage) -> pa.Table:

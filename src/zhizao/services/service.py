@@ -113,11 +113,19 @@ class Service:
                                where="--year")
         return year, [y for y in years if y <= year]
 
+    def query(self, key: Hashable, build: Callable[[dict], Any], **params: str):
+        """``build(params)`` (an Ibis expression using the string ``params`` as literals) as a
+        pyarrow table, compiled once per ``key`` and warehouse generation (``Warehouse.query``)."""
+        return self.wh.query((self.wh.generation, key), build, params)
+
     def enterprise(self, uscc: str) -> dict:
         """The ``enterprises`` row of ``uscc``; ``NotFound`` when the warehouse has none."""
         def read():
-            e = self.tables()["enterprises"]
-            rows = e.filter(e.uscc == uscc).to_pyarrow().to_pylist()
+            def build(p):
+                e = self.tables()["enterprises"]
+                return e.filter(e.uscc == p["uscc"])
+
+            rows = self.query("service.enterprise", build, uscc=uscc).to_pylist()
             return rows[0] if rows else None
 
         row = self.memo(("enterprise", uscc), read, data_only=True)

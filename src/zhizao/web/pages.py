@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from zhizao.web.auth import (PRE_CSRF_COOKIE, SESSION_COOKIE, Viewer, check_csrf, check_login_csrf, client_ip,
@@ -147,7 +147,7 @@ def account_token(request: Request, viewer: Viewer = Depends(page_viewer),
 
 
 @router.post("/account/tokens/{token_id}/revoke", response_class=HTMLResponse)
-def account_token_revoke(request: Request, token_id: int, viewer: Viewer = Depends(page_viewer),
+def account_token_revoke(request: Request, token_id: int = Path(ge=1, le=2**53), viewer: Viewer = Depends(page_viewer),
                          csrf_token: str = Form("", max_length=100)):
     check_csrf(viewer, csrf_token)
     request.app.state.platform.accounts.revoke_token(token_id, actor=viewer.user, ip=client_ip(request))

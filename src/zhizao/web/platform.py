@@ -16,6 +16,8 @@ from zhizao.settings import Settings
 
 __all__ = ["Platform"]
 
+RELEASE_EVERY = 20     # service calls between two sweeps of leftover in-memory tables
+
 
 class Platform:
     def __init__(self, settings: Settings, *, service=None, accounts=None):
@@ -30,10 +32,46 @@ class Platform:
         self.lock = threading.RLock()
         self.jobs = Jobs(self, workers=settings.job_workers)
 
+    def synthetic(self) -> bool:
+        """Whether the warehouse holds synthetic data (the banner), known without waiting for the
+        warehouse lock once computed for the current data (a long import holds the lock)."""
+        gen = getattr(self.svc.wh, "data_generation", 0)
+        got = self.__dict__.get("_synthetic")
+        if got is not None and got[0] == gen:
+            return got[1]
+        if not self.lock.acquire(timeout=0.5):
+            return got[1] if got is not None else True        # unknown while busy: say synthetic
+        try:
+            value = self.svc.is_synthetic()
+        finally:
+            self.lock.release()
+        self._synthetic = (gen, value)
+        return value
+
     def call(self, fn: Callable[..., Any], *args, **kwargs) -> Any:
         """``fn(service, *args, **kwargs)`` under the warehouse lock."""
         with self.lock:
-            return fn(self.svc, *args, **kwargs)
+            try:
+                return fn(self.svc, *args, **kwargs)
+            finally:
+                self._release()
+
+    def _release(self) -> None:
+        """Drop the in-memory tables the call left registered (``Warehouse.release_memtables``)
+        on the warehouse and on Ibis's default backend, every ``RELEASE_EVERY`` calls."""
+        self._calls = getattr(self, "_calls", 0) + 1
+        if self._calls % RELEASE_EVERY:
+            return
+        release = getattr(self.svc.wh, "release_memtables", None)
+        if release is not None:
+            release()
+        import ibis
+
+        from zhizao.data.store import release_memtables
+
+        default = getattr(ibis.options, "default_backend", None)
+        if default is not None and getattr(default, "name", "") == "duckdb":
+            release_memtables(default)
 
     def close(self) -> None:
         self.jobs.shutdown()

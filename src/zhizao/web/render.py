@@ -11,12 +11,14 @@ from fastapi.templating import Jinja2Templates
 from zhizao.errors import ZhizaoError
 from zhizao.web.auth import LANG_COOKIE, ROLE_ZH, Viewer, cookie_secure, lang_of, viewer_or_none
 from zhizao.web.nav import NAV
-from zhizao.web.tables import header
+from zhizao.web.tables import display, header, unit_label
 
 __all__ = ["render", "error_page", "templates", "safe_next"]
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.filters["header"] = header
+templates.env.filters["cell"] = display
+templates.env.filters["unit"] = unit_label
 
 
 def safe_next(url: str | None) -> str:
@@ -32,7 +34,7 @@ def render(request: Request, name: str, viewer: Viewer | None = None, status_cod
     synthetic = False
     if viewer is not None:
         try:
-            synthetic = platform.call(lambda s: s.is_synthetic())
+            synthetic = platform.synthetic()
         except ZhizaoError:
             synthetic = False
     nav = [(p, zh if lang == "zh" else en) for p, zh, en, roles in NAV if viewer is not None and viewer.role in roles]

@@ -18,23 +18,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from fastapi.responses import StreamingResponse
 
 from zhizao.contract import Column
+from zhizao.report.safe_cells import neutralise
 
 __all__ = ["page_json", "neutralise", "csv_response", "xlsx_response", "header", "run_json"]
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _UNIT_ZH = {"yuan": "元", "mu": "亩", "tce": "吨标准煤", "persons": "人", "kWh": "千瓦时", "m3": "立方米",
             "t": "吨", "share": "比例", "points": "分", "count": "个"}
 
 
-def neutralise(value):
-    """``value`` safe to put in a spreadsheet cell.
-
-    >>> neutralise("=HYPERLINK(\\"x\\")"), neutralise("-5"), neutralise(-5), neutralise("浙江")
-    ('\\'=HYPERLINK("x")', "'-5", -5, '浙江')
-    """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+def unit_label(unit: str | None, lang: str = "zh") -> str:
+    """``yuan`` → 元 in Chinese; the unit itself in English."""
+    return (_UNIT_ZH.get(unit or "", unit or "") if lang == "zh" else (unit or ""))
 
 
 def header(c: Column, lang: str = "zh") -> str:
@@ -43,6 +37,28 @@ def header(c: Column, lang: str = "zh") -> str:
         u = _UNIT_ZH.get(c.unit or "", c.unit or "")
         return f"{c.zh}（{u}）" if u else c.zh
     return f"{c.en} ({c.unit})" if c.unit else c.en
+
+
+def display(value, column: Column | None = None, lang: str = "zh") -> str:
+    """A cell as a page shows it: — for null, 是/否 for booleans, the Chinese label of a coded value
+    (``operating`` → 在营), thousands separators for numbers (2 decimals for money and shares).
+
+    >>> display(True), display("operating"), display(1234567.891), display(None), display("operating", lang="en")
+    ('是', '在营', '1,234,567.89', '—', 'operating')
+    """
+    from zhizao.data.schema import VALUE_LABELS
+
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    if isinstance(value, bool):
+        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return str(value) if column is not None and column.name == "year" else f"{value:,}"
+    if lang == "zh" and isinstance(value, str) and value in VALUE_LABELS:
+        return VALUE_LABELS[value][0]
+    return str(value)
 
 
 def column_json(c: Column) -> dict:

@@ -37,6 +37,12 @@ _PROBLEM_SCHEMA = pa.schema([("row", pa.int64()), ("column", pa.string()), ("rea
 #: are estimated from their size).
 Progress = Callable[[str, float], None]
 
+#: ``row_check(rows, table, found)``: further checks of a sheet's parsed rows, after the built-in
+#: ones (``found``: their issues, so a cell already flagged need not be flagged again) — ``rows``
+#: has the sheet's columns (typed) and ``__row``; the returned issues quarantine their rows like
+#: any other (e.g. the uploader's jurisdiction, ``zhizao.services.uploads``).
+RowCheck = Callable[[pa.Table, Table, list[Issue]], list[Issue]]
+
 
 class _Rejected(Exception):
     """--strict: roll the transaction back."""
@@ -51,6 +57,7 @@ def import_files(
     progress: Progress | None = None,
     now: datetime | None = None,
     encoding: str | None = None,
+    row_check: RowCheck | None = None,
 ) -> ImportReport:
     """Import CSV / XLSX / Parquet files into the warehouse ``wh``.
 
@@ -65,6 +72,7 @@ def import_files(
     progress : ``progress(stage, fraction)`` after each batch (see :data:`Progress`).
     now : the import time stamp (default: now); years after ``now.year`` are implausible.
     encoding : the CSV encoding, instead of detecting it (UTF-8 / GB18030).
+    row_check : further row checks (see :data:`RowCheck`); their issues quarantine rows too.
 
     Returns
     -------
@@ -80,7 +88,7 @@ def import_files(
     report = ImportReport(run_id=f"{now:%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}", strict=strict)
     with tempfile.TemporaryDirectory(prefix="zhizao-import-") as tmp:
         plans = _plan(report, [Path(p) for p in paths], Path(tmp), forced, encoding)
-        ctx = _Context(wh, report, now, progress, len(plans))
+        ctx = _Context(wh, report, now, progress, len(plans), row_check)
         if strict:
             try:
                 with wh.transaction():
@@ -185,8 +193,10 @@ def _problems(issues: list[Issue], rows: pa.Array) -> list[pa.Table]:
 
 
 class _Context:
-    def __init__(self, wh, report: ImportReport, now: datetime, progress, count: int):
+    def __init__(self, wh, report: ImportReport, now: datetime, progress, count: int,
+                 row_check: RowCheck | None = None):
         self.wh, self.report, self.now, self.progress, self.count = wh, report, now, progress, count
+        self.row_check = row_check
         self.quarantine: list[pa.Table] = []
         self.prior_keys: dict[tuple[str, str], pa.Table] = {}
 
@@ -278,6 +288,8 @@ class _Context:
         prior_key = (sheet.source_id, table.name)
         issues += find_duplicates(t, table, prior=self.prior_keys.get(prior_key))
         issues += check_enterprises(t, table, self._known_enterprises, issues)
+        if self.row_check is not None:
+            issues += self.row_check(t, table, issues)
         problems += _problems(issues, rows)
         if sheet.kind == "xlsx":  # a later sheet of the same workbook may repeat these keys
             self._remember_keys(prior_key, sheet.name, t, table)

@@ -47,6 +47,9 @@ REASONS: dict[str, Reason] = {
                "fails a cross-field check (see 'Plausibility checks')"),
         Reason("bad_row", "列数与表头不一致", "row has more fields than the header",
                "a CSV record with extra non-empty fields beyond the header"),
+        Reason("out_of_scope", "超出上传者的辖区", "outside the uploader's jurisdiction",
+               "web upload by an official: the row's region (or the stored region of the enterprise or parcel "
+               "it names) lies outside the official's jurisdiction"),
     )
 }
 

@@ -162,7 +162,7 @@ def write_error_report(quarantine_rows: pa.Table, path: Path) -> None:
         return c
 
     ws.freeze_panes = "A2"
-    ws.append([head(h) for h in fixed] + [head(f"原始 raw: {c}", raw=True) for c in raw_cols])
+    ws.append([head(h) for h in fixed] + [head(_safe(f"原始 raw: {c}"), raw=True) for c in raw_cols])
     limit = 1_048_575
     for r, raw in zip(rows[:limit], raws, strict=False):
         table = TABLES.get(r.get("target_table") or "")
@@ -170,8 +170,9 @@ def write_error_report(quarantine_rows: pa.Table, path: Path) -> None:
         if table is not None:
             names = [n for n in str(r["column"]).split("+") if n in table.column_names]
             zh = "+".join(table.column(n).header_zh for n in names)
-        ws.append([r["source_file"], r["sheet"], r["row_number"], r["column"], zh, r.get("value"), r["reason_code"],
-                   r["reason_zh"], r["reason_en"], r.get("target_table")] + [_cell(raw.get(c)) for c in raw_cols])
+        ws.append([_safe(v) for v in (r["source_file"], r["sheet"], r["row_number"], r["column"], zh, r.get("value"),
+                                      r["reason_code"], r["reason_zh"], r["reason_en"], r.get("target_table"))]
+                  + [_cell(raw.get(c)) for c in raw_cols])
     summary = wb.create_sheet("汇总")
     summary.append([head("原因代码 reason code"), head("条数 entries"), head("行数 rows"), head("原因 reason"),
                     head("reason (en)")])
@@ -190,5 +191,22 @@ def write_error_report(quarantine_rows: pa.Table, path: Path) -> None:
 
 def _cell(v: object) -> object:
     if v is None or isinstance(v, str | int | float | bool):
-        return v
-    return json.dumps(v, ensure_ascii=False)
+        return _safe(v)
+    return _safe(json.dumps(v, ensure_ascii=False))
+
+
+#: Text a spreadsheet would run as a formula is written with a leading apostrophe (OWASP's CSV
+#: injection advice) — the rule of ``zhizao.report.safe_cells.neutralise``, which this core module
+#: may not import (tests/report/test_safe_cells.py checks that the two agree).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe(v: object) -> object:
+    """``v`` as a spreadsheet cell that is never a formula; numbers stay numbers.
+
+    >>> _safe("=1+1"), _safe("@SUM(A1)"), _safe(-5), _safe("浙江")
+    ("'=1+1", "'@SUM(A1)", -5, '浙江')
+    """
+    if isinstance(v, str) and v.startswith(_FORMULA_START):
+        return "'" + v
+    return v

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel, Field
 
 from zhizao.web.api.common import Ctx, ctx
@@ -61,7 +61,7 @@ def create_token(body: TokenCreate, c: Ctx = Depends(ctx)):
 
 
 @router.delete("/me/tokens/{token_id}", summary="Revoke an API token / 吊销令牌")
-def revoke_token(token_id: int, c: Ctx = Depends(ctx)):
+def revoke_token(token_id: int = Path(ge=1, le=2**53), c: Ctx = Depends(ctx)):
     c.platform.accounts.revoke_token(token_id, actor=c.viewer.user, ip=client_ip(c.request))
     return {"ok": True}
 

@@ -35,6 +35,10 @@ class Ctx:
     def settings(self):
         return self.platform.settings
 
+    @property
+    def synthetic(self) -> bool:
+        return self.platform.synthetic()
+
     def call(self, fn, *args, **kwargs):
         return self.platform.call(fn, *args, **kwargs)
 

@@ -23,9 +23,9 @@ def search(c: Ctx = Depends(ctx), q: str | None = Query(None, max_length=100, de
     if format != "json":
         cols, batches = c.call(svc_enterprises.search_rows, c.scope, **filters)
         return download(c, format, "enterprises", cols, batches, what="enterprises", filters=filters,
-                        synthetic=c.call(lambda s: s.is_synthetic()))
+                        synthetic=c.synthetic)
     got = c.call(svc_enterprises.search, c.scope, **filters, page=page, page_size=page_size)
-    return page_json(got, synthetic=c.call(lambda s: s.is_synthetic()))
+    return page_json(got, synthetic=c.synthetic)
 
 
 @router.get("/enterprises/{uscc}", summary="One enterprise's profile / 一企一档")

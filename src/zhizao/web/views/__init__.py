@@ -2,4 +2,4 @@
 module listed in ``AREAS``. Core pages (login, home, enterprises, regions, runs, account,
 administration) are in ``zhizao.web.pages``."""
 
-AREAS: tuple[str, ...] = ()
+AREAS: tuple[str, ...] = ("imports", "policies", "land", "clusters", "chains")
