@@ -395,7 +395,7 @@ def test_upload_form_redirects_to_the_progress_page_and_shows_the_result(app_of,
     page = c.get(r.headers["location"])
     assert page.status_code == 200 and 'http-equiv="refresh"' not in page.text
     assert "表单.csv" in page.text and "bad_uscc" in page.text and "统一社会信用代码无效" in page.text
-    assert f"/api/v1/uploads/" in page.text and "format=xlsx" in page.text
+    assert "/api/v1/uploads/" in page.text and "format=xlsx" in page.text
     assert "<script" not in page.text
     batch = wait(c, job_id)["result"]["batch"]
     assert c.get(f"/data/imports/{batch}").status_code == 200

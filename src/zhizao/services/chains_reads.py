@@ -38,8 +38,15 @@ from zhizao.chains.results import CHOKEPOINT_BUYERS, CHOKEPOINTS, LEADERS, RESIL
 from zhizao.contract import Column
 from zhizao.errors import InvalidInput, NotFound
 from zhizao.services import runs
-from zhizao.services.land_reads import (SUPPRESSED, SUPPRESSION_REASON, null_where, region_prefix_of, stored_run,
-                                        web_fields)
+from zhizao.services.labels import region_label as _region_label
+from zhizao.services.land_reads import (
+    SUPPRESSED,
+    SUPPRESSION_REASON,
+    null_where,
+    region_prefix_of,
+    stored_run,
+    web_fields,
+)
 from zhizao.services.paging import Page, batches, check_paging, paginate
 
 __all__ = ["chokepoints_page", "chokepoints_rows", "chokepoint_buyers_page", "chokepoint_buyers_rows",
@@ -417,15 +424,6 @@ def _json_safe(v):
     if isinstance(v, (list, tuple)):
         return [_json_safe(x) for x in v]
     return v
-
-
-def _region_label(code) -> str:
-    from zhizao.codes.regions import region_label
-
-    try:
-        return region_label(code) if code else "—"
-    except (ValueError, KeyError):
-        return str(code)
 
 
 def shock_job(svc, scope, request: ShockRequest, *, k: int = 3, p: float = 85.0, top: int = 10) -> ShockView:

@@ -42,8 +42,14 @@ from zhizao.clusters.results import CANDIDATES, CELLS, INDUSTRIES, NEW_STARS, RE
 from zhizao.contract import Column
 from zhizao.errors import InvalidInput
 from zhizao.services import runs
-from zhizao.services.land_reads import (SUPPRESSED, SUPPRESSION_REASON, null_where, region_prefix_of, stored_run,
-                                        web_fields)
+from zhizao.services.land_reads import (
+    SUPPRESSED,
+    SUPPRESSION_REASON,
+    null_where,
+    region_prefix_of,
+    stored_run,
+    web_fields,
+)
 from zhizao.services.paging import Page, batches, check_paging, paginate
 
 __all__ = ["clusters_page", "clusters_rows", "indices_page", "indices_rows", "diagnosis_page", "diagnosis_rows",

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 from zhizao.contract import Column
 from zhizao.errors import InvalidInput, NotFound
+from zhizao.services.labels import industry_label as _industry_name
+from zhizao.services.labels import region_label as _region_label
 from zhizao.services.paging import Page, check_paging, schema_columns
 
 __all__ = ["search", "search_rows", "profile", "EnterpriseProfile", "SEARCH_COLUMNS", "INDICATOR_COLUMNS"]
@@ -22,24 +24,6 @@ INDICATOR_COLUMNS = ("year", "above_scale", "revenue", "value_added", "taxes", "
 
 _REGION_NAME = Column("region_name", "string", "所在区县", "county", "county name (GB/T 2260)")
 _INDUSTRY_NAME = Column("industry_name", "string", "行业名称", "industry", "GB/T 4754-2017 class name")
-
-
-def _region_label(code) -> str:
-    from zhizao.codes.regions import region_label
-
-    try:
-        return region_label(code) if code else "—"
-    except (ValueError, KeyError):
-        return str(code)
-
-
-def _industry_name(code) -> str:
-    from zhizao.codes.industries import industry_name
-
-    try:
-        return industry_name(code) if code else "—"
-    except (ValueError, KeyError):
-        return str(code)
 
 
 def _filters(*, q=None, region=None, industry=None, status=None, tier=None) -> dict[str, str]:

@@ -32,8 +32,15 @@ from datetime import date
 
 from zhizao.contract import Column
 from zhizao.errors import InvalidInput, ZhizaoError
-from zhizao.land.results import EVALUATION, LOWLAND_PARCELS, REDEVELOPMENT_BY_COUNTY, SEGMENT_LABELS
+from zhizao.land.results import (
+    EVALUATION,
+    LOWLAND_PARCELS,
+    REDEVELOPMENT_BY_COUNTY,
+    SEGMENT_LABELS,
+)
 from zhizao.services import runs
+from zhizao.services.labels import industry_label as _industry_label
+from zhizao.services.labels import region_label as _region_label
 from zhizao.services.paging import Page, batches, check_paging, paginate
 
 __all__ = ["classes_page", "classes_rows", "distribution", "distribution_rows", "lowland_page", "lowland_rows",
@@ -97,24 +104,6 @@ def stored_run(svc, analysis: str, *, compute: Callable[[], runs.Run], key: Mapp
 
 def _cols(decl, names: Sequence[str]) -> tuple[Column, ...]:
     return tuple(decl.column(n) for n in names)
-
-
-def _region_label(code) -> str:
-    from zhizao.codes.regions import region_label
-
-    try:
-        return region_label(code) if code else "—"
-    except (ValueError, KeyError):
-        return str(code)
-
-
-def _industry_label(code) -> str:
-    from zhizao.codes.industries import industry_name
-
-    try:
-        return industry_name(code) if code else "—"
-    except (ValueError, KeyError):
-        return str(code)
 
 
 # --- the evaluation ----------------------------------------------------------------------------------

@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 import zhizao
+from zhizao.contract import Column
 from zhizao.errors import NotFound
 from zhizao.methodfile import fingerprint
 
-__all__ = ["Run", "run_key", "record", "find", "stored_or_compute", "rows", "get", "list_runs", "Stored"]
+__all__ = ["runs_page", "RUN_COLUMNS", "Run", "run_key", "record", "find", "stored_or_compute", "rows", "get", "list_runs", "Stored"]
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,39 @@ def list_runs(svc, *, lever: str | None = None, analysis: str | None = None, cur
     runs = svc.memo("runs", read)
     return [r for r in runs if (lever is None or r.lever == lever) and (analysis is None or r.analysis == analysis)
             and (not current or r.superseded_by is None)]
+
+
+#: The columns of a list of runs (what the API and its downloads declare).
+RUN_COLUMNS = (
+    Column("run_id", "string", "批次", "run", "the run's id (every result row carries it)"),
+    Column("lever", "string", "杠杆", "lever", "land, clusters, chains, policy, overview"),
+    Column("analysis", "string", "分析", "analysis", "what was computed (land.evaluate, policy.check …)"),
+    Column("method_id", "string", "方法", "method", "the method file's id"),
+    Column("method_version", "string", "方法版本", "method version", "the method file's version"),
+    Column("method_hash", "string", "方法文件哈希", "method file hash", "SHA-256 of the method file"),
+    Column("years", "string", "年度", "years", "the years computed"),
+    Column("row_count", "int64", "行数", "rows", "rows written", "count"),
+    Column("created_at", "string", "计算时间", "created at", "when the run was recorded (UTC)"),
+    Column("zhizao_version", "string", "软件版本", "zhizao version", "the zhizao version that computed it"),
+    Column("superseded_by", "string", "被替代批次", "superseded by", "the newer run that replaced its rows"),
+)
+
+
+def runs_page(svc, *, lever: str | None = None, current: bool = True, page: int = 1, page_size: int = 50):
+    """Recorded runs as a ``Page`` (newest first), and every row for a download with ``page_size=0``."""
+    from zhizao.services.paging import Page, check_paging
+
+    got = list_runs(svc, lever=lever, current=current)
+    rows = [{"run_id": r.run_id, "lever": r.lever, "analysis": r.analysis, "method_id": r.method_id,
+             "method_version": r.method_version, "method_hash": r.method_hash,
+             "years": ",".join(map(str, r.years)), "row_count": r.row_count,
+             "created_at": str(r.created_at) if r.created_at else None, "zhizao_version": r.zhizao_version,
+             "superseded_by": r.superseded_by} for r in got]
+    if page_size == 0:
+        return Page(RUN_COLUMNS, rows, len(rows), 1, max(len(rows), 1))
+    check_paging(page, page_size)
+    start = (page - 1) * page_size
+    return Page(RUN_COLUMNS, rows[start:start + page_size], len(rows), page, page_size)
 
 
 def get(svc, run_id: str) -> Run:

@@ -14,8 +14,18 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from zhizao.web.auth import (PRE_CSRF_COOKIE, SESSION_COOKIE, Viewer, check_csrf, check_login_csrf, client_ip,
-                             cookie_secure, lang_of, new_login_csrf, page_viewer)
+from zhizao.web.auth import (
+    PRE_CSRF_COOKIE,
+    SESSION_COOKIE,
+    Viewer,
+    check_csrf,
+    check_login_csrf,
+    client_ip,
+    cookie_secure,
+    lang_of,
+    new_login_csrf,
+    page_viewer,
+)
 from zhizao.web.render import error_page, render, safe_next
 
 __all__ = ["router", "error_page"]

@@ -21,6 +21,20 @@ templates.env.filters["cell"] = display
 templates.env.filters["unit"] = unit_label
 
 
+def _verdict(v, lang: str = "zh") -> str:
+    from zhizao.policy.explain import VERDICT_EN, VERDICT_ZH
+
+    if v is None:
+        return "—"
+    return (VERDICT_ZH if lang == "zh" else VERDICT_EN).get(v, v)
+
+
+_SECTION = {"applies": ("适用", "applies"), "other_region": ("其他地区政策", "another region's"),
+            "needs_run": ("需先计算", "needs a run"), "errors": ("出错", "error")}
+templates.env.filters["verdict"] = _verdict
+templates.env.filters["section"] = lambda s, lang="zh": _SECTION.get(s, (s, s))[0 if lang == "zh" else 1]
+
+
 def safe_next(url: str | None) -> str:
     """Only a path on this site (no scheme, no host, no //) may be a redirect target."""
     if not url or not url.startswith("/") or url.startswith("//") or "\\" in url:

@@ -4,8 +4,20 @@ streamed CSV/XLSX download (``format=csv|xlsx``, logged in the audit log)."""
 
 from fastapi import APIRouter
 
-from zhizao.web.api import (account, admin, chains, clusters, enterprises, health, imports, jobs, land, policies,
-                             regions, runs)
+from zhizao.web.api import (
+    account,
+    admin,
+    chains,
+    clusters,
+    enterprises,
+    health,
+    imports,
+    jobs,
+    land,
+    policies,
+    regions,
+    runs,
+)
 
 router = APIRouter()
 for m in (health, account, enterprises, regions, runs, jobs, imports, policies, land, clusters, chains, admin):

@@ -7,7 +7,8 @@ from dataclasses import asdict
 from fastapi import APIRouter, Depends, Query
 
 from zhizao.services import runs as svc_runs
-from zhizao.web.api.common import Ctx, PageQ, SizeQ, ctx
+from zhizao.web.api.common import Ctx, Format, PageQ, SizeQ, ctx, download
+from zhizao.web.tables import page_json
 
 router = APIRouter(tags=["runs 计算批次"])
 
@@ -19,11 +20,12 @@ def _run(r) -> dict:
 
 @router.get("/runs", summary="Recorded result runs / 计算批次")
 def list_runs(c: Ctx = Depends(ctx), lever: str | None = Query(None, max_length=30),
-              current: bool = True, page: int = PageQ, page_size: int = SizeQ):
-    got = c.call(svc_runs.list_runs, lever=lever, current=current)
-    start = (page - 1) * page_size
-    return {"rows": [_run(r) for r in got[start:start + page_size]], "total": len(got), "page": page,
-            "page_size": page_size}
+              current: bool = True, page: int = PageQ, page_size: int = SizeQ, format: Format = "json"):
+    if format != "json":
+        got = c.call(svc_runs.runs_page, lever=lever, current=current, page_size=0)
+        return download(c, format, "runs", got.columns, iter([got.rows]), what="runs",
+                        filters={"lever": lever, "current": current}, synthetic=False)
+    return page_json(c.call(svc_runs.runs_page, lever=lever, current=current, page=page, page_size=page_size))
 
 
 @router.get("/runs/{run_id}", summary="One run / 单个批次")
