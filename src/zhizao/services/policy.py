@@ -188,7 +188,16 @@ def _missing_run(policy, alias: str, spec, year: int) -> MissingRun:
 def _bound_tables(svc, policy, lib, year: int) -> tuple[dict, tuple]:
     """The tables the policy (and those it requires) read: the warehouse's, with each stored
     result input replaced by the rows of the run that computed it; and those runs' ids.
-    ``MissingRun`` when a result input has no such run."""
+    ``MissingRun`` when a result input has no such run. Kept per (policy, year) until the
+    warehouse changes (a new run is a change)."""
+    from zhizao.methodfile import fingerprint
+
+    required = tuple(fingerprint(q).sha256 for q in _required(policy, lib, year))
+    return svc.memo(("policy.bound_tables", fingerprint(policy).sha256, required, year),
+                    lambda: _bind_tables(svc, policy, lib, year))
+
+
+def _bind_tables(svc, policy, lib, year: int) -> tuple[dict, tuple]:
     tables = dict(svc.tables())
     used = []
     for q in [*_required(policy, lib, year), policy]:
