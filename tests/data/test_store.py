@@ -111,3 +111,28 @@ def test_quarantine_summary_counts_rows_and_entries_per_reason(empty_wh):
     got = queries.quarantine_summary(empty_wh.table("quarantine"), file="a.csv").to_pyarrow().to_pylist()
     assert [(r["reason_code"], r["rows"], r["entries"]) for r in got] == [("bad_number", 1, 2), ("bad_uscc", 1, 1)]
     assert queries.quarantine_summary(empty_wh.table("quarantine"), file="b.csv").count().execute() == 0
+
+
+def test_release_memtables_drops_only_the_ones_no_expression_uses(empty_wh):
+    """Ibis 12 keeps every executed memtable registered until exit; a long-running server
+    releases the unused ones (``Warehouse.release_memtables``) and keeps those still in use."""
+    import gc
+
+    import ibis
+    import pyarrow as pa
+
+    def registered():
+        return len(empty_wh.raw.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal AND "
+                                        "view_name LIKE 'ibis_%memtable_%'").fetchall())
+
+    keep = ibis.memtable(pa.table({"a": [1, 2]}))
+    assert empty_wh.con.to_pyarrow(keep.a.sum()).as_py() == 3
+    for i in range(5):
+        t = ibis.memtable(pa.table({"a": [i]}))
+        empty_wh.con.to_pyarrow(t.a.sum())
+        del t
+    gc.collect()
+    assert registered() == 6
+    assert empty_wh.release_memtables() >= 5
+    assert registered() == 1
+    assert empty_wh.con.to_pyarrow(keep.a.sum()).as_py() == 3

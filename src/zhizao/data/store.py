@@ -216,8 +216,15 @@ class Warehouse(_Tables):
         """Unregister the in-memory tables (``ibis.memtable``) whose expressions are gone. Ibis 12
         registers each memtable on the connection the first time a query uses it and drops it
         only at interpreter exit, so a long-running server would keep every one (and its data);
-        the web platform calls this after each service call. Returns how many were released."""
-        return release_memtables(self.con)
+        the web platform calls this after its service calls. Also sweeps Ibis's default DuckDB
+        backend (where expressions over memtables alone run). Returns how many were released."""
+        import ibis
+
+        n = release_memtables(self.con)
+        default = getattr(ibis.options, "default_backend", None)
+        if default is not None and default is not self.con and getattr(default, "name", "") == "duckdb":
+            n += release_memtables(default)
+        return n
 
     def list_tables(self) -> list[str]:
         # Ibis's DuckDB list_tables() breaks on DuckDB 1.4+ (fetch_arrow_table): ask DuckDB directly

@@ -65,13 +65,6 @@ class Platform:
         release = getattr(self.svc.wh, "release_memtables", None)
         if release is not None:
             release()
-        import ibis
-
-        from zhizao.data.store import release_memtables
-
-        default = getattr(ibis.options, "default_backend", None)
-        if default is not None and getattr(default, "name", "") == "duckdb":
-            release_memtables(default)
 
     def close(self) -> None:
         self.jobs.shutdown()
