@@ -63,6 +63,9 @@ class Settings:
     #: the background pool of long jobs (imports, shock simulations)
     job_workers: int = 2
     job_timeout_s: int = 600
+    #: compute every policy's evaluation in the background at start (``zhizao serve``), so that
+    #: the first profile does not wait for them
+    warm_on_start: bool = False
 
     def __post_init__(self):
         if self.disclosure_k < 1:

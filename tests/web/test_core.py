@@ -134,3 +134,20 @@ def test_pages_render_in_both_languages_with_the_synthetic_banner(clients, web_p
         en = c.get(path, params={"lang": "en"})
         assert "synthetic data" in en.text
     c.get("/", params={"lang": "zh"})
+
+
+def test_a_server_warms_the_policy_evaluations_at_start(make_app, web_db):
+    """With warm_on_start (zhizao serve), every policy's evaluation is computed in the background
+    at start; the first profile then only reads its rows."""
+    import time
+
+    app, _ = make_app(web_db, warm_on_start=True)
+    platform = app.state.platform
+    jobs = [j for j in platform.jobs._jobs.values() if j.kind == "warm"]
+    assert len(jobs) == 1
+    for _ in range(600):
+        if jobs[0].state in ("done", "failed"):
+            break
+        time.sleep(0.1)
+    assert jobs[0].state == "done", jobs[0].error
+    assert jobs[0].result >= 5

@@ -36,7 +36,7 @@ def serve(
 
     with handled():
         settings = Settings.from_env(db_path=Path(db) if db else None, oltp_url=oltp_url,
-                                     disclosure_k=disclosure_k, disclosure_p=disclosure_p)
+                                     disclosure_k=disclosure_k, disclosure_p=disclosure_p, warm_on_start=True)
         app = create_app(settings)
     out.print(f"zhizao serving {settings.db_path} at http://{host}:{port}/  (Ctrl-C stops)", highlight=False)
     uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -38,7 +38,7 @@ from zhizao.policy.tree import ExplanationTree, FixedItem, GapReport, NotDecidab
 from zhizao.services import runs
 from zhizao.services.registry import Lever, LeverRun
 
-__all__ = ["verdicts", "PolicyVerdict", "LEVER", "library", "get_policy", "show", "check", "explain", "push", "package", "reach",
+__all__ = ["warm", "verdicts", "PolicyVerdict", "LEVER", "library", "get_policy", "show", "check", "explain", "push", "package", "reach",
            "standard_run", "package_rows", "PolicyDetail", "PolicyCheck", "RuleTally", "PolicyExplanation",
            "PushList", "PolicyPackage", "PackageEntry", "PolicyReach"]
 
@@ -748,6 +748,22 @@ class PolicyVerdict:
     charge: bool = False
     message: str | None = None
     command: str | None = None
+
+
+def warm(svc, *, year: int | None = None, library_path=None) -> int:
+    """Compute and keep every policy's evaluation of the whole warehouse for ``year`` (default the
+    latest), as a long-running server does at start so that the first profile or count does not
+    wait for them. Returns how many were evaluated (policies that need a missing run are skipped)."""
+    year, _ = svc.resolve_year(year)
+    lib = library(svc, library_path)
+    n = 0
+    for p in _dependency_order(_valid_policies(lib, year), lib, year):
+        try:
+            _evaluated(svc, p, lib, year)
+            n += 1
+        except ZhizaoError:
+            continue
+    return n
 
 
 def verdicts(svc, uscc: str, *, year: int | None = None, library_path=None) -> tuple[PolicyVerdict, ...]:

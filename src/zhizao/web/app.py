@@ -65,6 +65,10 @@ def create_app(settings: Settings | None = None, *, service=None, accounts=None)
                               " Regional manufacturing-policy platform: every list is paged, scoped to the "
                               "caller and downloadable (format=csv|xlsx).")
     app.state.platform = platform
+    if settings.warm_on_start:
+        from zhizao.services import policy as policy_service
+
+        platform.jobs.submit("warm", 0, lambda progress: platform.call(policy_service.warm))
 
     @app.middleware("http")
     async def request_id(request: Request, call_next):
