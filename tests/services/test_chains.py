@@ -47,13 +47,6 @@ def resilient(svc):
 
 
 @pytest.fixture(scope="module")
-def county(svc):
-    e = svc.tables()["enterprises"]
-    return (e.group_by("region_code").aggregate(n=e.count()).order_by([e.count().desc(), "region_code"])
-            .limit(1).to_pyarrow().column("region_code")[0].as_py())
-
-
-@pytest.fixture(scope="module")
 def shocked(svc, county):
     return ops.shock(svc, county=county, capacity=0.5, days=30)
 

@@ -23,13 +23,6 @@ def svc(province_db, tmp_path_factory):
         yield s
 
 
-@pytest.fixture(scope="module")
-def county(svc):
-    e = svc.tables()["enterprises"]
-    return e.group_by("region_code").aggregate(n=e.count()).order_by([e.count().desc(), "region_code"]) \
-        .limit(1).to_pyarrow().column("region_code")[0].as_py()
-
-
 def _count(svc, analysis):
     return len([r for r in runs.list_runs(svc, current=False) if r.analysis == analysis])
 

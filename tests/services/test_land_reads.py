@@ -22,13 +22,6 @@ def svc(province_db, tmp_path_factory):
         yield s
 
 
-@pytest.fixture(scope="module")
-def county(svc):
-    e = svc.tables()["enterprises"]
-    return e.group_by("region_code").aggregate(n=e.count()).order_by([e.count().desc(), "region_code"]) \
-        .limit(1).to_pyarrow().column("region_code")[0].as_py()
-
-
 def test_classes_reuse_the_stored_evaluation_and_are_scoped(svc, county):
     stored = land_svc.evaluate(svc)
     mine = reads.classes_page(svc, Scope.of_regions([county]), page_size=500)
