@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from zhizao.errors import InvalidInput
+from zhizao.services.labels import region_label as _name
 
 __all__ = ["aggregates", "RegionAggregates", "RegionCell", "INDICATORS", "LEVELS"]
 
@@ -63,15 +64,6 @@ class RegionAggregates:
     p: float
     controlled: bool                 # some cell was published under disclosure control
     synthetic: bool
-
-
-def _name(code: str) -> str:
-    from zhizao.codes.regions import region_label
-
-    try:
-        return region_label(code)
-    except (ValueError, KeyError):
-        return code
 
 
 def aggregates(svc, scope, *, level: str = "county", indicator: str = "revenue", year: int | None = None,

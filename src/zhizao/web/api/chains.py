@@ -12,9 +12,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, StringConstraints
 
 from zhizao.services import chains_reads
-from zhizao.web.api.common import Ctx, Format, PageQ, SizeQ, ctx, download
+from zhizao.web.api.common import Ctx, Format, PageQ, SizeQ, ctx, listing
 from zhizao.web.auth import require_role
-from zhizao.web.tables import page_json
 
 router = APIRouter(tags=["chains 产业链供应链"])
 
@@ -23,10 +22,6 @@ READERS = ("admin", "official", "auditor")
 SHOCKERS = ("admin", "official")
 YearQ = Query(None, ge=1990, le=2100, description="year of the supply links (default: the latest) / 年度")
 RegionQ = Query(None, max_length=12, description="GB/T 2260 code (any level) / 区划代码")
-
-
-def _synthetic(c: Ctx) -> bool:
-    return c.synthetic
 
 
 def _kp(c: Ctx) -> dict:
@@ -39,12 +34,10 @@ def chokepoints(c: Ctx = Depends(ctx), year: int | None = YearQ,
                 page: int = PageQ, page_size: int = SizeQ, format: Format = "json"):
     require_role(c.viewer, *READERS)
     filters = {"year": year, "product": product}
-    if format != "json":
-        cols, batches = c.call(chains_reads.chokepoints_rows, c.scope, **filters, **_kp(c))
-        return download(c, format, "chain-chokepoints", cols, batches, what="chains.chokepoints", filters=filters,
-                        synthetic=_synthetic(c))
-    got = c.call(chains_reads.chokepoints_page, c.scope, **filters, **_kp(c), page=page, page_size=page_size)
-    return page_json(got, synthetic=_synthetic(c))
+    return listing(c, format, page_fn=chains_reads.chokepoints_page,
+                   rows_fn=chains_reads.chokepoints_rows,
+                   stem="chain-chokepoints", what="chains.chokepoints",
+                   filters=filters, page=page, page_size=page_size, extra=_kp(c))
 
 
 @router.get("/chains/chokepoints/buyers", summary="Buyers of the chokepoints / 卡脖子产品买方")
@@ -53,12 +46,10 @@ def chokepoint_buyers(c: Ctx = Depends(ctx), year: int | None = YearQ,
                       page: int = PageQ, page_size: int = SizeQ, format: Format = "json"):
     require_role(c.viewer, *READERS)
     filters = {"year": year, "product": product, "region": region}
-    if format != "json":
-        cols, batches = c.call(chains_reads.chokepoint_buyers_rows, c.scope, **filters)
-        return download(c, format, "chain-chokepoint-buyers", cols, batches, what="chains.chokepoint_buyers",
-                        filters=filters, synthetic=_synthetic(c))
-    got = c.call(chains_reads.chokepoint_buyers_page, c.scope, **filters, page=page, page_size=page_size)
-    return page_json(got, synthetic=_synthetic(c))
+    return listing(c, format, page_fn=chains_reads.chokepoint_buyers_page,
+                   rows_fn=chains_reads.chokepoint_buyers_rows,
+                   stem="chain-chokepoint-buyers", what="chains.chokepoint_buyers",
+                   filters=filters, page=page, page_size=page_size)
 
 
 @router.get("/chains/leaders", summary="Chain leaders / 链主候选")
@@ -67,12 +58,10 @@ def leaders(c: Ctx = Depends(ctx), year: int | None = YearQ, region: str | None 
             page: int = PageQ, page_size: int = SizeQ, format: Format = "json"):
     require_role(c.viewer, *READERS)
     filters = {"year": year, "region": region, "cluster": cluster, "sector": sector}
-    if format != "json":
-        cols, batches = c.call(chains_reads.leaders_rows, c.scope, **filters)
-        return download(c, format, "chain-leaders", cols, batches, what="chains.leaders", filters=filters,
-                        synthetic=_synthetic(c))
-    got = c.call(chains_reads.leaders_page, c.scope, **filters, page=page, page_size=page_size)
-    return page_json(got, synthetic=_synthetic(c))
+    return listing(c, format, page_fn=chains_reads.leaders_page,
+                   rows_fn=chains_reads.leaders_rows,
+                   stem="chain-leaders", what="chains.leaders",
+                   filters=filters, page=page, page_size=page_size)
 
 
 @router.get("/chains/resilience", summary="Cluster resilience / 集群韧性")
@@ -80,12 +69,10 @@ def resilience(c: Ctx = Depends(ctx), year: int | None = YearQ, page: int = Page
                format: Format = "json"):
     require_role(c.viewer, *READERS)
     filters = {"year": year}
-    if format != "json":
-        cols, batches = c.call(chains_reads.resilience_rows, c.scope, **filters, **_kp(c))
-        return download(c, format, "chain-resilience", cols, batches, what="chains.resilience", filters=filters,
-                        synthetic=_synthetic(c))
-    got = c.call(chains_reads.resilience_page, c.scope, **filters, **_kp(c), page=page, page_size=page_size)
-    return page_json(got, synthetic=_synthetic(c))
+    return listing(c, format, page_fn=chains_reads.resilience_page,
+                   rows_fn=chains_reads.resilience_rows,
+                   stem="chain-resilience", what="chains.resilience",
+                   filters=filters, page=page, page_size=page_size, extra=_kp(c))
 
 
 USCC = Annotated[str, StringConstraints(min_length=1, max_length=18)]

@@ -11,7 +11,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query
 
 from zhizao.services import clusters_reads
-from zhizao.web.api.common import Ctx, Format, PageQ, SizeQ, ctx, download
+from zhizao.web.api.common import Ctx, Format, PageQ, SizeQ, ctx, download, listing
 from zhizao.web.api.land import json_safe
 from zhizao.web.auth import require_role
 from zhizao.web.tables import page_json, run_json
@@ -26,10 +26,6 @@ Regions = Literal["county", "prefecture"]
 Industries = Literal["division", "group", "class"]
 
 
-def _synthetic(c: Ctx) -> bool:
-    return c.synthetic
-
-
 def _kp(c: Ctx) -> dict:
     return {"k": c.settings.disclosure_k, "p": c.settings.disclosure_p}
 
@@ -42,9 +38,9 @@ def list_clusters(c: Ctx = Depends(ctx), q: str | None = Query(None, max_length=
     if format != "json":
         cols, batches = c.call(clusters_reads.clusters_rows, c.scope, **filters)
         return download(c, format, "clusters", cols, batches, what="clusters.list", filters=filters,
-                        synthetic=_synthetic(c))
+                        synthetic=c.synthetic)
     return page_json(c.call(clusters_reads.clusters_page, c.scope, **filters, page=page, page_size=page_size),
-                     synthetic=_synthetic(c))
+                     synthetic=c.synthetic)
 
 
 @router.get("/clusters/indices", summary="Region × industry indices / 地区产业指标")
@@ -59,9 +55,9 @@ def indices(c: Ctx = Depends(ctx), year: int | None = YearQ, measure: Measure = 
     if format != "json":
         cols, batches = c.call(clusters_reads.indices_rows, c.scope, **filters, **_kp(c))
         return download(c, format, f"cluster-{table}", cols, batches, what="clusters.indices", filters=filters,
-                        synthetic=_synthetic(c))
+                        synthetic=c.synthetic)
     got = c.call(clusters_reads.indices_page, c.scope, **filters, **_kp(c), page=page, page_size=page_size)
-    return page_json(got, synthetic=_synthetic(c))
+    return page_json(got, synthetic=c.synthetic)
 
 
 @router.get("/clusters/diagnosis", summary="Tiers and 大而不强 diagnosis / 集群梯度与诊断")
@@ -70,12 +66,10 @@ def diagnosis(c: Ctx = Depends(ctx), year: int | None = YearQ, tier: str | None 
               format: Format = "json"):
     require_role(c.viewer, *READERS)
     filters = {"year": year, "tier": tier, "verdict": verdict}
-    if format != "json":
-        cols, batches = c.call(clusters_reads.diagnosis_rows, c.scope, **filters, **_kp(c))
-        return download(c, format, "cluster-diagnosis", cols, batches, what="clusters.diagnosis", filters=filters,
-                        synthetic=_synthetic(c))
-    got = c.call(clusters_reads.diagnosis_page, c.scope, **filters, **_kp(c), page=page, page_size=page_size)
-    return page_json(got, synthetic=_synthetic(c))
+    return listing(c, format, page_fn=clusters_reads.diagnosis_page,
+                   rows_fn=clusters_reads.diagnosis_rows,
+                   stem="cluster-diagnosis", what="clusters.diagnosis",
+                   filters=filters, page=page, page_size=page_size, extra=_kp(c))
 
 
 @router.get("/clusters/candidates", summary="Detected clusters and new stars / 集群候选与新星产业")
@@ -88,9 +82,9 @@ def candidates(c: Ctx = Depends(ctx), year: int | None = YearQ, kind: Literal["d
     if format != "json":
         cols, batches = c.call(clusters_reads.candidates_rows, c.scope, **filters, **_kp(c))
         return download(c, format, f"cluster-{kind}", cols, batches, what="clusters.candidates", filters=filters,
-                        synthetic=_synthetic(c))
+                        synthetic=c.synthetic)
     got = c.call(clusters_reads.candidates_page, c.scope, **filters, **_kp(c), page=page, page_size=page_size)
-    return page_json(got, synthetic=_synthetic(c))
+    return page_json(got, synthetic=c.synthetic)
 
 
 @router.get("/clusters/{cluster_id}", summary="One cluster / 单个集群画像")

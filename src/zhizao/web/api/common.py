@@ -10,7 +10,7 @@ from fastapi import Depends, Query, Request
 
 from zhizao.web.auth import Viewer, api_viewer, client_ip, lang_of
 
-__all__ = ["Ctx", "ctx", "Format", "PageQ", "SizeQ", "download"]
+__all__ = ["Ctx", "ctx", "Format", "PageQ", "SizeQ", "download", "listing"]
 
 Format = Literal["json", "csv", "xlsx"]
 PageQ = Query(1, ge=1, le=100_000, description="page number, from 1 / 页码")
@@ -61,3 +61,18 @@ def download(c: Ctx, fmt: str, stem: str, columns, batches, *, what: str, filter
     if fmt == "csv":
         return csv_response(stem, columns, batches, lang=c.lang, note=note)
     return xlsx_response(stem, columns, batches, lang=c.lang, note=note, title=stem)
+
+
+def listing(c: Ctx, fmt: str, *, page_fn, rows_fn, stem: str, what: str, filters: dict, page: int, page_size: int,
+            extra: dict | None = None):
+    """A list as the API answers it: one page as JSON, or with ``format=csv|xlsx`` every row as a
+    streamed, audited download. ``page_fn(svc, scope, **filters, **extra, page=, page_size=)``
+    and ``rows_fn(svc, scope, **filters, **extra)`` are the service's two reads of the list."""
+    from zhizao.web.tables import page_json
+
+    extra = extra or {}
+    if fmt != "json":
+        cols, batches = c.call(rows_fn, c.scope, **filters, **extra)
+        return download(c, fmt, stem, cols, batches, what=what, filters=filters, synthetic=c.synthetic)
+    got = c.call(page_fn, c.scope, **filters, **extra, page=page, page_size=page_size)
+    return page_json(got, synthetic=c.synthetic)

@@ -11,7 +11,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query
 
 from zhizao.services import land_reads
-from zhizao.web.api.common import Ctx, Format, PageQ, SizeQ, ctx, download
+from zhizao.web.api.common import Ctx, Format, PageQ, SizeQ, ctx, download, listing
 from zhizao.web.auth import require_role
 from zhizao.web.tables import page_json, run_json
 
@@ -38,10 +38,6 @@ def json_safe(v):
     return v
 
 
-def _synthetic(c: Ctx) -> bool:
-    return c.synthetic
-
-
 @router.get("/land/classes", summary="Evaluation rows and classes / 亩均效益评价结果")
 def classes(c: Ctx = Depends(ctx), year: int | None = YearQ, method: str | None = MethodQ,
             region: str | None = RegionQ,
@@ -52,12 +48,9 @@ def classes(c: Ctx = Depends(ctx), year: int | None = YearQ, method: str | None 
     require_role(c.viewer, *READERS)
     filters = {"year": year, "method": method, "region": region, "land_class": land_class, "segment": segment,
                "industry": industry}
-    if format != "json":
-        cols, batches = c.call(land_reads.classes_rows, c.scope, **filters)
-        return download(c, format, "land-classes", cols, batches, what="land.classes", filters=filters,
-                        synthetic=_synthetic(c))
-    got = c.call(land_reads.classes_page, c.scope, **filters, page=page, page_size=page_size)
-    return page_json(got, synthetic=_synthetic(c))
+    return listing(c, format, page_fn=land_reads.classes_page,
+                   rows_fn=land_reads.classes_rows,
+                   stem="land-classes", what="land.classes", filters=filters, page=page, page_size=page_size)
 
 
 @router.get("/land/distribution", summary="Classes by county or industry / 等级分布（披露控制）")
@@ -71,7 +64,7 @@ def distribution(c: Ctx = Depends(ctx), year: int | None = YearQ, method: str | 
     if format != "json":
         cols, batches = c.call(land_reads.distribution_rows, c.scope, **kw)
         return download(c, format, "land-distribution", cols, batches, what="land.distribution",
-                        filters={k: v for k, v in kw.items() if k not in ("k", "p")}, synthetic=_synthetic(c))
+                        filters={k: v for k, v in kw.items() if k not in ("k", "p")}, synthetic=c.synthetic)
     got = c.call(land_reads.distribution, c.scope, **kw)
     out = asdict(got)
     out["run"] = run_json(got.run)
@@ -86,12 +79,9 @@ def lowland(c: Ctx = Depends(ctx), year: int | None = YearQ, method: str | None 
             page: int = PageQ, page_size: int = SizeQ, format: Format = "json"):
     require_role(c.viewer, *READERS)
     filters = {"year": year, "method": method, "region": region, "reason": reason, "five_type": five_type}
-    if format != "json":
-        cols, batches = c.call(land_reads.lowland_rows, c.scope, **filters)
-        return download(c, format, "land-lowland", cols, batches, what="land.lowland", filters=filters,
-                        synthetic=_synthetic(c))
-    got = c.call(land_reads.lowland_page, c.scope, **filters, page=page, page_size=page_size)
-    return page_json(got, synthetic=_synthetic(c))
+    return listing(c, format, page_fn=land_reads.lowland_page,
+                   rows_fn=land_reads.lowland_rows,
+                   stem="land-lowland", what="land.lowland", filters=filters, page=page, page_size=page_size)
 
 
 @router.get("/land/progress", summary="Redevelopment progress / 低效用地再开发进度")
@@ -104,7 +94,7 @@ def progress(c: Ctx = Depends(ctx), as_of: date | None = Query(None, description
         cols, batches = c.call(land_reads.progress_rows, c.scope, **filters)
         return download(c, format, "land-progress", cols, batches, what="land.progress",
                         filters={k: (str(v) if v is not None else None) for k, v in filters.items()},
-                        synthetic=_synthetic(c))
+                        synthetic=c.synthetic)
     got = c.call(land_reads.progress, c.scope, **filters, page=page, page_size=page_size)
     return json_safe({"as_of": got.as_of, "whole_province": got.whole_province, "targets": list(got.targets),
                       "scope_totals": list(got.scope_totals), "counties": page_json(got.counties),

@@ -33,10 +33,6 @@ YearQ = Query(None, ge=1990, le=2100, description="evaluation year (default: the
 RegionQ = Query(None, max_length=12, description="GB/T 2260 code (any level) / 区划代码")
 
 
-def _synthetic(c: Ctx) -> bool:
-    return c.synthetic
-
-
 def _texts(tree, gap) -> dict:
     from zhizao.policy.explain import render
     from zhizao.policy.gap import render_gap
@@ -84,9 +80,9 @@ def push(policy_id: PolicyId, c: Ctx = Depends(ctx), year: int | None = YearQ, r
     if format != "json":
         cols, batches = c.call(svc_policies.push_rows, c.scope, policy_id, **filters)
         return download(c, format, f"policy_{policy_id}_push", cols, batches, what=f"policy push {policy_id}",
-                        filters=filters, synthetic=_synthetic(c))
+                        filters=filters, synthetic=c.synthetic)
     got = c.call(svc_policies.push_page, c.scope, policy_id, **filters, page=page, page_size=page_size)
-    return page_json(got, synthetic=_synthetic(c))
+    return page_json(got, synthetic=c.synthetic)
 
 
 @router.get("/policies/{policy_id}/explain/{uscc}", summary="Why an enterprise is (not) eligible / 政策适用说明")
